@@ -1,0 +1,99 @@
+# portcullis - FastCGI responders in C.  See README.md.
+#
+#   make            build the responders into cgi-bin/ and the tools into bin/
+#   make run        install what is missing, build, start the local stack in the foreground
+#   make up / down  the same stack in the background / stop it
+#   make test       from a bare machine: install, build, run every test
+#
+# Personal overrides (CC=clang, extra flags) go in Makefile.local.
+
+-include Makefile.local
+
+CC      ?= cc
+PKGS    := fcgi hiredis libpq libcjson libjwt libcrypto libxcrypt
+WARN    := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
+           -Wwrite-strings -Wshadow -Wformat=2 -Wvla
+HARDEN  := -fstack-protector-strong -fstack-clash-protection -fcf-protection \
+           -D_FORTIFY_SOURCE=2 -fPIE
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Ilib $(PKG_CFLAGS)
+LDFLAGS_HARDEN := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+LIB_SRC    := $(wildcard lib/*.c)
+LIB_OBJ    := $(LIB_SRC:lib/%.c=build/lib/%.o)
+RESPONDERS := $(filter-out migrate,$(basename $(notdir $(wildcard src/*.c))))
+CGI_BINS   := $(RESPONDERS:%=cgi-bin/%)
+TOOLS      := bin/portcullis-migrate
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=build/test/%)
+# The same unit tests, built with AddressSanitizer and UBSan over their own lib build.
+SAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SAN_OBJ    := $(LIB_SRC:lib/%.c=build/san/lib/%.o)
+SAN_BINS   := $(UNIT_SRC:tests/unit/%.c=build/san/%)
+
+.PHONY: all deps run up down status test unit-bins clean
+.DELETE_ON_ERROR:
+
+all: deps $(CGI_BINS) $(TOOLS)
+
+# Installs missing Debian packages; a no-op (a dpkg query) when all are there.
+deps:
+	@scripts/install-deps.sh build
+
+build/lib/%.o: lib/%.c lib/*.h | build/lib
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+build/libportcullis.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+build/src/%.o: src/%.c lib/*.h | build/src
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+cgi-bin/%: build/src/%.o build/libportcullis.a
+	$(CC) $(LDFLAGS_HARDEN) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+bin/portcullis-migrate: build/src/migrate.o build/libportcullis.a | bin
+	$(CC) $(LDFLAGS_HARDEN) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+build/test/%: tests/unit/%.c tests/unit/check.h build/libportcullis.a | build/test
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS_HARDEN) $< build/libportcullis.a $(PKG_LIBS) -o $@
+
+build/san/lib/%.o: lib/%.c lib/*.h | build/san/lib
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -U_FORTIFY_SOURCE -c $< -o $@
+
+build/san/libportcullis.a: $(SAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+build/san/%: tests/unit/%.c tests/unit/check.h build/san/libportcullis.a | build/san
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -U_FORTIFY_SOURCE -Itests/unit $< build/san/libportcullis.a $(PKG_LIBS) -o $@
+
+unit-bins: $(UNIT_BINS) $(SAN_BINS)
+
+build/lib build/src build/test build/san build/san/lib bin:
+	mkdir -p $@
+
+run: all
+	@scripts/install-deps.sh run
+	@scripts/stack.sh run
+
+up: all
+	@scripts/install-deps.sh run
+	@scripts/stack.sh up
+
+down:
+	@scripts/stack.sh down
+
+status:
+	@scripts/stack.sh status
+
+# Installs, builds, runs unit tests (plain and sanitized) and the integration
+# suite against a private stack; the last line is "N passed, N failed".
+test:
+	@scripts/install-deps.sh test
+	@$(MAKE) --no-print-directory all unit-bins
+	@tests/run.sh
+
+clean:
+	rm -rf build bin $(CGI_BINS)

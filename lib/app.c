@@ -1,0 +1,245 @@
+/*
+ * app.c - see app.h.
+ */
+#include "app.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stopping;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	FCGX_ShutdownPending();
+}
+
+static void usage(const char *name)
+{
+	fprintf(stderr,
+	    "usage: %s [--check-config] [--listen ADDR]\n"
+	    "  Started by a web server under FastCGI, serves requests until stopped.\n"
+	    "  Started as a CGI program, serves the one request in its environment.\n"
+	    "  --check-config  load and validate the configuration, then exit\n"
+	    "  --listen ADDR   serve FastCGI on ADDR (:9000, 127.0.0.1:9000, /path.sock)\n",
+	    name);
+}
+
+static void log_warning(const char *msg)
+{
+	log_msg(LOG_WARN, msg);
+}
+
+void app_unavailable(struct ctx *c)
+{
+	resp_error(c->resp, c->req, 503, "service_unavailable",
+	    "a backend service is unavailable; try again shortly", NULL);
+}
+
+/* The request line every exchange leaves in the log. */
+static void log_request(const struct request *req, const struct response *resp)
+{
+	enum log_level level = resp->status == 503 ? LOG_WARN
+				 : resp->status >= 500 ? LOG_ERROR : LOG_INFO;
+	cJSON *f;
+
+	if (!log_enabled(level))
+		return;
+	f = cJSON_CreateObject();
+	if (f == NULL)
+		return;
+	cJSON_AddStringToObject(f, "request_id", req->id);
+	cJSON_AddStringToObject(f, "route", req->route);
+	cJSON_AddStringToObject(f, "method", req->method[0] != '\0' ? req->method : "-");
+	cJSON_AddNumberToObject(f, "status", resp->status);
+	cJSON_AddNumberToObject(f, "duration_ms", (double)(long)(req_elapsed_ms(req) * 1000) / 1000);
+	cJSON_AddStringToObject(f, "client", req->client_hash);
+	if (req->user_id[0] != '\0')
+		cJSON_AddStringToObject(f, "user_id", req->user_id);
+	log_event(level, "request", f);
+}
+
+static void handle(struct app *app, struct io *io)
+{
+	struct request req;
+	struct response resp;
+	struct route_match m;
+	struct ctx c;
+	const struct config *cfg = &app->cfg;
+
+	req_init(&req, io, &app->trusted_proxies, cfg->ip_hash_secret, strlen(cfg->ip_hash_secret));
+	resp_init(&resp);
+	c = (struct ctx){ .app = app, .cfg = cfg, .req = &req, .resp = &resp };
+
+	if (req.method[0] == '\0' || req.path_too_long) {
+		resp_error(&resp, &req, 404, "not_found", "no such resource", NULL);
+		goto answer;
+	}
+	switch (route_match(app->routes, app->nroutes, req.method, req.path, &m)) {
+	case ROUTE_NOT_FOUND:
+		resp_error(&resp, &req, 404, "not_found", "no such resource", NULL);
+		goto answer;
+	case ROUTE_METHOD_NOT_ALLOWED:
+		req.route = m.template;
+		resp_header(&resp, "Allow", m.allow);
+		resp_error(&resp, &req, 405, "method_not_allowed", "method not allowed here", NULL);
+		goto answer;
+	case ROUTE_FOUND:
+		break;
+	}
+	req.route = m.template;
+	c.param = m.param;
+	c.param_len = m.param_len;
+	m.route->handler(&c);
+answer:
+	resp_send(&resp, &req);
+	log_request(&req, &resp);
+	resp_free(&resp);
+	req_free(&req);
+}
+
+/* Opens the configuration and everything that lives as long as the process. */
+static int app_open(struct app *app, const char *argv0, int check_only)
+{
+	char env_file[4096], err[CFG_ERR_MAX];
+
+	if (cfg_default_env_file(argv0, env_file, sizeof(env_file)) != 0) {
+		fprintf(stderr, "%s: configuration error: the .env path is too long\n", app->name);
+		return 2;
+	}
+	if (cfg_load(&app->cfg, env_file, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: configuration error: %s\n", app->name, err);
+		return 2;
+	}
+	if (addr_list_parse(app->cfg.trusted_proxies, &app->trusted_proxies, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: configuration error: TRUSTED_PROXIES: %s\n", app->name, err);
+		return 2;
+	}
+	if (redis_init(&app->redis, app->cfg.redis_url, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: configuration error: %s\n", app->name, err);
+		return 2;
+	}
+	if (check_only)
+		return 0;
+	if (db_init(&app->db, app->cfg.database_url, app->name) != 0) {
+		fprintf(stderr, "%s: out of memory\n", app->name);
+		return 1;
+	}
+	if (log_init(app->name, app->cfg.log_level, app->cfg.log_file) != 0)
+		fprintf(stderr, "%s: cannot open LOG_FILE (%s); logging to standard error\n",
+		    app->name, strerror(errno));
+	cfg_warnings(&app->cfg, log_warning);
+	return 0;
+}
+
+static void app_close(struct app *app)
+{
+	db_close(&app->db);
+	redis_close(&app->redis);
+	addr_list_free(&app->trusted_proxies);
+	cfg_free(&app->cfg);
+	log_close();
+}
+
+static int serve_fastcgi(struct app *app, int listen_fd)
+{
+	FCGX_Request r;
+	struct io io;
+	unsigned long served = 0;
+
+	if (FCGX_InitRequest(&r, listen_fd, 0) != 0) {
+		log_msg(LOG_ERROR, "cannot initialise the FastCGI request");
+		return 1;
+	}
+	io_init_fcgi(&io, &r);
+	while (!stopping) {
+		if (FCGX_Accept_r(&r) < 0)
+			break;
+		handle(app, &io);
+		FCGX_Finish_r(&r);
+		served++;
+	}
+	FCGX_Free(&r, 1);
+	{
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(f, "requests", (double)served);
+		log_event(LOG_INFO, "stopping", f);
+	}
+	return 0;
+}
+
+int app_main(int argc, char **argv, const char *name, const struct route *routes, size_t nroutes)
+{
+	struct app app = { .name = name, .routes = routes, .nroutes = nroutes };
+	const char *listen_addr = NULL;
+	int check_only = 0, rc, listen_fd = 0;
+	struct sigaction sa;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--check-config") == 0) {
+			check_only = 1;
+		} else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
+			listen_addr = argv[++i];
+		} else if (strcmp(argv[i], "--help") == 0) {
+			usage(name);
+			return 0;
+		} else {
+			usage(name);
+			return 1;
+		}
+	}
+	rc = app_open(&app, argv[0], check_only);
+	if (rc != 0 || check_only) {
+		if (rc == 0)
+			printf("%s: configuration ok\n", name);
+		app_close(&app);
+		return rc;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	if (FCGX_Init() != 0) {
+		log_msg(LOG_ERROR, "cannot initialise libfcgi");
+		app_close(&app);
+		return 1;
+	}
+	if (listen_addr != NULL) {
+		listen_fd = FCGX_OpenSocket(listen_addr, 128);
+		if (listen_fd < 0) {
+			fprintf(stderr, "%s: cannot listen on %s\n", name, listen_addr);
+			app_close(&app);
+			return 1;
+		}
+	} else if (FCGX_IsCGI()) {
+		struct io io;
+
+		io_init_cgi(&io);
+		handle(&app, &io);
+		app_close(&app);
+		return 0;
+	}
+	{
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(f, "pid", (double)getpid());
+		cJSON_AddStringToObject(f, "mode", listen_addr != NULL ? "fastcgi-socket" : "fastcgi");
+		log_event(LOG_INFO, "starting", f);
+	}
+	rc = serve_fastcgi(&app, listen_fd);
+	app_close(&app);
+	return rc;
+}

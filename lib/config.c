@@ -1,0 +1,506 @@
+/*
+ * config.c - the configuration table: one row per variable with its type,
+ * default and bounds (redis' static_configs, lighttpd's typed keys).
+ *
+ * Lookup order is environment, then `.env`, then the default.  The `.env`
+ * file is parsed, never executed: KEY=VALUE lines, `#` comments, an optional
+ * `export ` prefix and optional matching quotes.  Its values stay in this
+ * module; the process environment is not changed.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ENV_FILE_MAX_BYTES (64 * 1024)
+#define ENV_FILE_MAX_LINES 512
+#define VALUE_MAX_BYTES 4096
+#define SECRET_MIN_BYTES 32
+
+enum cfg_type {
+	T_STRING,  /* any text up to VALUE_MAX_BYTES; NULL when unset and no default */
+	T_URL,     /* like T_STRING, but required */
+	T_SECRET,  /* required, at least SECRET_MIN_BYTES */
+	T_INT,     /* decimal integer within [min, max] */
+	T_RATE,    /* "<requests>/<seconds>" or "0" */
+	T_ENUM,    /* one of `choices`, case-sensitive */
+};
+
+struct cfg_row {
+	const char *name;
+	enum cfg_type type;
+	const char *def;
+	long min, max;
+	const char *const *choices; /* T_ENUM: NULL-terminated */
+	size_t offset;
+};
+
+static const char *const jwt_algs[] = { "HS256", "HS384", "HS512", NULL };
+static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
+static const char *const web_servers[] = { "lighttpd", "apache", NULL };
+
+#define OFF(field) offsetof(struct config, field)
+#define DAY 86400L
+#define YEAR (365 * DAY)
+
+static const struct cfg_row table[] = {
+	{ "DATABASE_URL", T_URL, NULL, 0, 0, NULL, OFF(database_url) },
+	{ "REDIS_URL", T_URL, NULL, 0, 0, NULL, OFF(redis_url) },
+	{ "JWT_SECRET", T_SECRET, NULL, 0, 0, NULL, OFF(jwt_secret) },
+	{ "JWT_ALGORITHM", T_ENUM, "HS256", 0, 0, jwt_algs, OFF(jwt_algorithm) },
+	{ "JWT_ISSUER", T_STRING, "portcullis", 1, 256, NULL, OFF(jwt_issuer) },
+	{ "JWT_AUDIENCE", T_STRING, "portcullis-api", 1, 256, NULL, OFF(jwt_audience) },
+	{ "IP_HASH_SECRET", T_SECRET, NULL, 0, 0, NULL, OFF(ip_hash_secret) },
+	{ "ACCESS_TOKEN_TTL", T_INT, "900", 30, DAY, NULL, OFF(access_token_ttl) },
+	{ "REFRESH_TOKEN_TTL", T_INT, "1209600", 60, YEAR, NULL, OFF(refresh_token_ttl) },
+	{ "REFRESH_REUSE_INTERVAL", T_INT, "10", 0, 300, NULL, OFF(refresh_reuse_interval) },
+	{ "BCRYPT_COST", T_INT, "12", 4, 31, NULL, OFF(bcrypt_cost) },
+	{ "PASSWORD_MIN_LENGTH", T_INT, "12", 1, 128, NULL, OFF(password_min_length) },
+	{ "LOGIN_MAX_FAILURES", T_INT, "10", 1, 1000000, NULL, OFF(login_max_failures) },
+	{ "LOGIN_FAILURE_WINDOW", T_INT, "900", 1, 30 * DAY, NULL, OFF(login_failure_window) },
+	{ "RATE_LIMIT_AUTH", T_RATE, "20/60", 0, 0, NULL, OFF(rate_limit_auth) },
+	{ "RATE_LIMIT_API", T_RATE, "1000/60", 0, 0, NULL, OFF(rate_limit_api) },
+	{ "TRUSTED_PROXIES", T_STRING, "", 0, VALUE_MAX_BYTES, NULL, OFF(trusted_proxies) },
+	{ "CORS_ALLOWED_ORIGINS", T_STRING, "", 0, VALUE_MAX_BYTES, NULL, OFF(cors_allowed_origins) },
+	{ "MAX_BODY_BYTES", T_INT, "65536", 1024, 64L * 1024 * 1024, NULL, OFF(max_body_bytes) },
+	{ "DATA_MAX_VALUE_BYTES", T_INT, "65536", 16, 64L * 1024 * 1024, NULL, OFF(data_max_value_bytes) },
+	{ "DATA_MAX_KEYS", T_INT, "1000", 1, 10000000, NULL, OFF(data_max_keys) },
+	{ "CACHE_TTL", T_INT, "300", 0, DAY, NULL, OFF(cache_ttl) },
+	{ "CACHE_MAX_ENTRIES", T_INT, "10000", 0, 10000000, NULL, OFF(cache_max_entries) },
+	{ "HTTP_PORT", T_INT, "8080", 1, 65535, NULL, OFF(http_port) },
+	{ "HTTPS_PORT", T_INT, "8443", 1, 65535, NULL, OFF(https_port) },
+	{ "WEB_SERVER", T_ENUM, "lighttpd", 0, 0, web_servers, OFF(web_server) },
+	{ "LOG_LEVEL", T_ENUM, "info", 0, 0, log_levels, OFF(log_level) },
+	{ "LOG_FILE", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(log_file) },
+};
+
+#define NROWS (sizeof(table) / sizeof(table[0]))
+
+/* One KEY=VALUE pair read from the `.env` file. */
+struct env_pair {
+	char *key;
+	char *value;
+};
+
+struct env_file {
+	struct env_pair *pairs;
+	size_t n;
+};
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static void wipe_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+static void env_file_free(struct env_file *ef)
+{
+	for (size_t i = 0; i < ef->n; i++) {
+		free(ef->pairs[i].key);
+		wipe_free(ef->pairs[i].value);
+	}
+	free(ef->pairs);
+	ef->pairs = NULL;
+	ef->n = 0;
+}
+
+static int is_key_char(char c, int first)
+{
+	if (c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
+		return 1;
+	return !first && c >= '0' && c <= '9';
+}
+
+/* Parses one non-empty, non-comment line into `pair`; -1 if malformed. */
+static int parse_env_line(char *line, struct env_pair *pair)
+{
+	char *p = line, *key, *val, *end;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (strncmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t')) {
+		p += 6;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	key = p;
+	if (!is_key_char(*p, 1))
+		return -1;
+	while (is_key_char(*p, 0))
+		p++;
+	end = p;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '=')
+		return -1;
+	*end = '\0';
+	val = p + 1;
+	while (*val == ' ' || *val == '\t')
+		val++;
+	end = val + strlen(val);
+	if (*val == '"' || *val == '\'') {
+		char q = *val++;
+		char *close = strchr(val, q);
+
+		if (close == NULL)
+			return -1;
+		for (char *t = close + 1; *t != '\0'; t++) {
+			if (*t == '#')
+				break;
+			if (*t != ' ' && *t != '\t')
+				return -1;
+		}
+		*close = '\0';
+	} else {
+		/* Unquoted: a ` #` starts a comment; trailing blanks go. */
+		for (char *t = val; *t != '\0'; t++) {
+			if (*t == '#' && t > val && (t[-1] == ' ' || t[-1] == '\t')) {
+				end = t;
+				break;
+			}
+		}
+		while (end > val && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		*end = '\0';
+	}
+	pair->key = strdup(key);
+	pair->value = strdup(val);
+	if (pair->key == NULL || pair->value == NULL) {
+		free(pair->key);
+		free(pair->value);
+		return -2;
+	}
+	return 0;
+}
+
+/* Reads `path` into `ef`.  A missing file is an empty one. */
+static int env_file_read(const char *path, struct env_file *ef, char *err, size_t errlen)
+{
+	FILE *f;
+	char *buf = NULL;
+	size_t len;
+	int rc = -1, lineno = 0;
+
+	ef->pairs = NULL;
+	ef->n = 0;
+	if (path == NULL)
+		return 0;
+	f = fopen(path, "re");
+	if (f == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		fail(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		return -1;
+	}
+	buf = malloc(ENV_FILE_MAX_BYTES + 1);
+	ef->pairs = calloc(ENV_FILE_MAX_LINES, sizeof(*ef->pairs));
+	if (buf == NULL || ef->pairs == NULL) {
+		fail(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	len = fread(buf, 1, ENV_FILE_MAX_BYTES + 1, f);
+	if (ferror(f)) {
+		fail(err, errlen, "%s: cannot read", path);
+		goto out;
+	}
+	if (len > ENV_FILE_MAX_BYTES) {
+		fail(err, errlen, "%s: larger than %d bytes", path, ENV_FILE_MAX_BYTES);
+		goto out;
+	}
+	if (memchr(buf, '\0', len) != NULL) {
+		fail(err, errlen, "%s: holds a NUL byte", path);
+		goto out;
+	}
+	buf[len] = '\0';
+	for (char *line = buf, *next; line != NULL && *line != '\0'; line = next) {
+		char *p;
+		int r;
+
+		lineno++;
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if ((p = strchr(line, '\r')) != NULL && p[1] == '\0')
+			*p = '\0';
+		p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		if (ef->n == ENV_FILE_MAX_LINES) {
+			fail(err, errlen, "%s: more than %d settings", path, ENV_FILE_MAX_LINES);
+			goto out;
+		}
+		r = parse_env_line(line, &ef->pairs[ef->n]);
+		if (r == -2) {
+			fail(err, errlen, "%s: out of memory", path);
+			goto out;
+		}
+		if (r != 0) {
+			fail(err, errlen, "%s:%d: not a KEY=VALUE line", path, lineno);
+			goto out;
+		}
+		ef->n++;
+	}
+	rc = 0;
+out:
+	if (buf != NULL) {
+		explicit_bzero(buf, ENV_FILE_MAX_BYTES + 1);
+		free(buf);
+	}
+	fclose(f);
+	if (rc != 0)
+		env_file_free(ef);
+	return rc;
+}
+
+/* The raw text for `name`: environment, then .env (last one wins), else NULL. */
+static const char *lookup(const struct env_file *ef, const char *name, const char **source)
+{
+	const char *v = getenv(name);
+
+	if (v != NULL) {
+		*source = "environment";
+		return v;
+	}
+	for (size_t i = ef->n; i-- > 0;) {
+		if (strcmp(ef->pairs[i].key, name) == 0) {
+			*source = ".env";
+			return ef->pairs[i].value;
+		}
+	}
+	*source = "default";
+	return NULL;
+}
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (*s == '\0' || *s == ' ' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_rate(const char *s, struct cfg_rate *out)
+{
+	char head[32];
+	const char *slash = strchr(s, '/');
+	size_t n;
+
+	if (strcmp(s, "0") == 0) {
+		out->limit = 0;
+		out->window = 0;
+		return 0;
+	}
+	if (slash == NULL || (n = (size_t)(slash - s)) == 0 || n >= sizeof(head))
+		return -1;
+	memcpy(head, s, n);
+	head[n] = '\0';
+	if (parse_long(head, 1, 1000000000L, &out->limit) != 0)
+		return -1;
+	return parse_long(slash + 1, 1, 30 * DAY, &out->window);
+}
+
+static int has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+static int set_row(struct config *cfg, const struct cfg_row *row, const char *v,
+    const char *source, char *err, size_t errlen)
+{
+	char *base = (char *)cfg + row->offset;
+	size_t len = strlen(v);
+
+	switch (row->type) {
+	case T_URL:
+	case T_STRING:
+	case T_SECRET:
+		if (len > VALUE_MAX_BYTES || has_control(v)) {
+			fail(err, errlen, "%s (from %s): must be at most %d bytes of printable text",
+			    row->name, source, VALUE_MAX_BYTES);
+			return -1;
+		}
+		if (row->type == T_STRING && row->min > 0 && len < (size_t)row->min) {
+			fail(err, errlen, "%s (from %s): must not be empty", row->name, source);
+			return -1;
+		}
+		if (row->type == T_URL && len == 0) {
+			fail(err, errlen, "%s (from %s): must not be empty", row->name, source);
+			return -1;
+		}
+		if (row->type == T_SECRET && len < SECRET_MIN_BYTES) {
+			fail(err, errlen, "%s (from %s): must be at least %d bytes (got %zu)",
+			    row->name, source, SECRET_MIN_BYTES, len);
+			return -1;
+		}
+		if ((*(char **)base = strdup(v)) == NULL) {
+			fail(err, errlen, "%s: out of memory", row->name);
+			return -1;
+		}
+		return 0;
+	case T_INT:
+		if (parse_long(v, row->min, row->max, (long *)base) != 0) {
+			fail(err, errlen, "%s (from %s): \"%.64s\" is not an integer from %ld to %ld",
+			    row->name, source, v, row->min, row->max);
+			return -1;
+		}
+		return 0;
+	case T_RATE:
+		if (parse_rate(v, (struct cfg_rate *)base) != 0) {
+			fail(err, errlen,
+			    "%s (from %s): \"%.64s\" is not <requests>/<seconds> (such as 20/60) or 0",
+			    row->name, source, v);
+			return -1;
+		}
+		return 0;
+	case T_ENUM:
+		for (int i = 0; row->choices[i] != NULL; i++) {
+			if (strcmp(v, row->choices[i]) == 0) {
+				if (row->offset == OFF(web_server)) {
+					if ((cfg->web_server = strdup(v)) == NULL) {
+						fail(err, errlen, "%s: out of memory", row->name);
+						return -1;
+					}
+				} else {
+					*(int *)base = i;
+				}
+				return 0;
+			}
+		}
+		fail(err, errlen, "%s (from %s): \"%.64s\" is not one of the allowed values",
+		    row->name, source, v);
+		return -1;
+	}
+	return -1;
+}
+
+int cfg_load(struct config *cfg, const char *env_file, char *err, size_t errlen)
+{
+	struct env_file ef;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (env_file_read(env_file, &ef, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < NROWS; i++) {
+		const struct cfg_row *row = &table[i];
+		const char *source;
+		const char *v = lookup(&ef, row->name, &source);
+
+		if (v == NULL)
+			v = row->def;
+		if (v == NULL) {
+			if (row->type == T_STRING)
+				continue;
+			fail(err, errlen, "%s: is not set%s", row->name,
+			    row->type == T_SECRET
+				? " (make run and make up generate one; elsewhere set at least 32 bytes)"
+				: "");
+			goto fail;
+		}
+		if (set_row(cfg, row, v, source, err, errlen) != 0)
+			goto fail;
+	}
+	env_file_free(&ef);
+	return 0;
+fail:
+	env_file_free(&ef);
+	cfg_free(cfg);
+	return -1;
+}
+
+void cfg_free(struct config *cfg)
+{
+	free(cfg->database_url);
+	free(cfg->redis_url);
+	wipe_free(cfg->jwt_secret);
+	free(cfg->jwt_issuer);
+	free(cfg->jwt_audience);
+	wipe_free(cfg->ip_hash_secret);
+	free(cfg->trusted_proxies);
+	free(cfg->cors_allowed_origins);
+	free(cfg->web_server);
+	free(cfg->log_file);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int cfg_default_env_file(const char *argv0, char *out, size_t outlen)
+{
+	const char *explicit_path = getenv("PORTCULLIS_ENV_FILE");
+	char exe[PATH_MAX];
+	const char *slash;
+	int n;
+
+	if (explicit_path != NULL && *explicit_path != '\0') {
+		n = snprintf(out, outlen, "%s", explicit_path);
+		return n < 0 || (size_t)n >= outlen ? -1 : 0;
+	}
+	/* Prefer the real location of the binary over argv[0]. */
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len > 0) {
+		exe[len] = '\0';
+	} else {
+		n = snprintf(exe, sizeof(exe), "%s", argv0 != NULL ? argv0 : "");
+		if (n < 0 || (size_t)n >= sizeof(exe))
+			return -1;
+	}
+	slash = strrchr(exe, '/');
+	if (slash == NULL)
+		n = snprintf(out, outlen, "../.env");
+	else
+		n = snprintf(out, outlen, "%.*s/../.env", (int)(slash - exe), exe);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+void cfg_warnings(const struct config *cfg, void (*warn)(const char *msg))
+{
+	if (cfg->bcrypt_cost < 10)
+		warn("BCRYPT_COST is below 10: password hashes are cheap to attack");
+	if (cfg->rate_limit_auth.limit == 0)
+		warn("RATE_LIMIT_AUTH is 0: login and register are not rate limited");
+	if (cfg->password_min_length < 8)
+		warn("PASSWORD_MIN_LENGTH is below 8");
+}
+
+const char *cfg_jwt_alg_name(enum jwt_alg_cfg alg)
+{
+	switch (alg) {
+	case CFG_JWT_HS256:
+		return "HS256";
+	case CFG_JWT_HS384:
+		return "HS384";
+	case CFG_JWT_HS512:
+		return "HS512";
+	}
+	return "HS256";
+}

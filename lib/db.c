@@ -1,0 +1,165 @@
+/*
+ * db.c - see db.h.
+ */
+#include "db.h"
+
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int db_init(struct db *db, const char *url, const char *app_name)
+{
+	memset(db, 0, sizeof(*db));
+	db->url = strdup(url);
+	db->app_name = strdup(app_name);
+	if (db->url == NULL || db->app_name == NULL) {
+		db_close(db);
+		return -1;
+	}
+	return 0;
+}
+
+static long ms_until(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (t->tv_sec - now.tv_sec) * 1000 + (t->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+static void set_state(struct db *db, int down)
+{
+	if (down) {
+		clock_gettime(CLOCK_MONOTONIC, &db->retry_at);
+		db->retry_at.tv_nsec += DB_RETRY_MS * 1000000L;
+		db->retry_at.tv_sec += db->retry_at.tv_nsec / 1000000000L;
+		db->retry_at.tv_nsec %= 1000000000L;
+		db->errors++;
+	}
+	if (down != db->down) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "backend", "postgres");
+		log_event(down ? LOG_ERROR : LOG_INFO, down ? "backend down" : "backend up", f);
+	}
+	db->down = down;
+}
+
+static void drop(struct db *db)
+{
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = NULL;
+}
+
+PGconn *db_conn(struct db *db)
+{
+	/* Server-side settings ride on the startup packet: no extra round trip. */
+	static const char options[] = "-c statement_timeout=" DB_STATEMENT_TIMEOUT_MS
+				      " -c idle_in_transaction_session_timeout=10000";
+	const char *keys[] = { "connect_timeout", "keepalives", "keepalives_idle",
+		"application_name", "options", "dbname", NULL };
+	const char *vals[] = { DB_CONNECT_TIMEOUT_S, "1", "30", db->app_name, options,
+		db->url, NULL };
+
+	if (db->conn != NULL) {
+		/* Reading pending input notices a server that has closed on us. */
+		if (PQstatus(db->conn) == CONNECTION_OK && PQconsumeInput(db->conn) &&
+		    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+			return db->conn;
+		drop(db);
+	}
+	if (db->down && ms_until(&db->retry_at) > 0)
+		return NULL;
+	/* Later keys win, so anything in the URL overrides our defaults. */
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		if (db->conn != NULL && log_enabled(LOG_DEBUG)) {
+			cJSON *f = cJSON_CreateObject();
+
+			/* libpq's message names host and port, never the password. */
+			cJSON_AddStringToObject(f, "error", PQerrorMessage(db->conn));
+			log_event(LOG_DEBUG, "postgres connect failed", f);
+		}
+		drop(db);
+		set_state(db, 1);
+		return NULL;
+	}
+	set_state(db, 0);
+	return db->conn;
+}
+
+/* Connection-class failures mean "down", not "the query was wrong". */
+static int is_connection_failure(PGconn *conn, const char *sqlstate)
+{
+	if (PQstatus(conn) != CONNECTION_OK)
+		return 1;
+	if (sqlstate == NULL)
+		return 1;
+	return strncmp(sqlstate, "08", 2) == 0 || strcmp(sqlstate, "57P01") == 0 ||
+	    strcmp(sqlstate, "57P02") == 0 || strcmp(sqlstate, "57P03") == 0 ||
+	    strcmp(sqlstate, "53300") == 0;
+}
+
+enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *const *values,
+    PGresult **res, char sqlstate[6])
+{
+	PGconn *conn = db_conn(db);
+	PGresult *r;
+	ExecStatusType st;
+	const char *state;
+
+	*res = NULL;
+	if (sqlstate != NULL)
+		sqlstate[0] = '\0';
+	if (conn == NULL)
+		return DB_DOWN;
+	r = PQexecParams(conn, sql, nparams, NULL, values, NULL, NULL, 0);
+	st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		*res = r;
+		return DB_OK;
+	}
+	state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	if (is_connection_failure(conn, state)) {
+		PQclear(r);
+		drop(db);
+		set_state(db, 1);
+		return DB_DOWN;
+	}
+	if (sqlstate != NULL && state != NULL)
+		snprintf(sqlstate, 6, "%.5s", state);
+	{
+		cJSON *f = cJSON_CreateObject();
+
+		/* The SQLSTATE and the primary message; never the parameters. */
+		cJSON_AddStringToObject(f, "sqlstate", state != NULL ? state : "");
+		cJSON_AddStringToObject(f, "error",
+		    r != NULL ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : "no result");
+		log_event(LOG_WARN, "postgres command failed", f);
+	}
+	PQclear(r);
+	db->errors++;
+	return DB_ERROR;
+}
+
+int db_ping(struct db *db)
+{
+	PGresult *r;
+
+	if (db_exec(db, "SELECT 1", 0, NULL, &r, NULL) != DB_OK)
+		return 0;
+	PQclear(r);
+	return 1;
+}
+
+void db_close(struct db *db)
+{
+	drop(db);
+	if (db->url != NULL)
+		explicit_bzero(db->url, strlen(db->url));
+	free(db->url);
+	free(db->app_name);
+	memset(db, 0, sizeof(*db));
+}

@@ -1,0 +1,57 @@
+/*
+ * db.h - the PostgreSQL connection of a responder process (libpq).
+ *
+ * One connection per process, opened on first use with a connect timeout and
+ * a statement timeout.  A broken connection is detected before it is used
+ * (PQconsumeInput sees the server's goodbye) and after a failed call, and is
+ * then dropped; the next call reconnects.  After a failed connect the
+ * process waits DB_RETRY_MS before trying again, so a dead server costs a
+ * request nothing but a quick "down".  Callers turn DB_DOWN into
+ * 503 service_unavailable; nothing here exits or crashes.
+ */
+#ifndef PORTCULLIS_DB_H
+#define PORTCULLIS_DB_H
+
+#include <libpq-fe.h>
+#include <time.h>
+
+#define DB_RETRY_MS 500
+#define DB_CONNECT_TIMEOUT_S "3"
+#define DB_STATEMENT_TIMEOUT_MS "5000"
+
+enum db_status {
+	DB_OK,    /* the command ran; the result is the caller's */
+	DB_DOWN,  /* no usable connection: answer 503 */
+	DB_ERROR, /* the server refused the command (a bug or a constraint) */
+};
+
+struct db {
+	char *url;
+	char *app_name;
+	PGconn *conn;
+	struct timespec retry_at; /* CLOCK_MONOTONIC; no connect before this */
+	int down;                 /* last known state, to log changes once */
+	unsigned long errors;     /* backend errors seen, for metrics */
+};
+
+/* Prepares `db` for `url`; connects lazily.  Returns 0, or -1 out of memory. */
+int db_init(struct db *db, const char *url, const char *app_name);
+
+/* A live connection, connecting if needed; NULL when the server is down. */
+PGconn *db_conn(struct db *db);
+
+/*
+ * Runs `sql` with text parameters.  On DB_OK `*res` is a result the caller
+ * PQclear()s; on other statuses `*res` is NULL.  DB_ERROR results carry the
+ * SQLSTATE in `sqlstate` (6 bytes, may be NULL) for constraint handling.
+ */
+enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *const *values,
+    PGresult **res, char sqlstate[6]);
+
+/* 1 when `SELECT 1` succeeds now, else 0. */
+int db_ping(struct db *db);
+
+/* Closes the connection and frees `db`.  Idempotent. */
+void db_close(struct db *db);
+
+#endif

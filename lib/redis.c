@@ -1,0 +1,267 @@
+/*
+ * redis.c - see redis.h.
+ */
+#include "redis.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decoded copy of [s, s+n); NULL if malformed or out of memory. */
+static char *decode_dup(const char *s, size_t n)
+{
+	char *out = malloc(n + 1), *o = out;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%') {
+			int hi, lo;
+
+			if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 ||
+			    (lo = hexval(s[i + 2])) < 0 || (hi == 0 && lo == 0)) {
+				free(out);
+				return NULL;
+			}
+			*o++ = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static int parse_int(const char *s, size_t n, long min, long max, int *out)
+{
+	long v = 0;
+
+	if (n == 0 || n > 10)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int redis_init(struct redis *r, const char *url, char *err, size_t errlen)
+{
+	static const char scheme[] = "redis://";
+	const char *p, *at, *hostend, *slash, *colon;
+
+	memset(r, 0, sizeof(*r));
+	r->port = 6379;
+	if (strncmp(url, scheme, sizeof(scheme) - 1) != 0) {
+		snprintf(err, errlen, "REDIS_URL: must start with redis:// (TLS and unix sockets are not supported)");
+		return -1;
+	}
+	p = url + sizeof(scheme) - 1;
+	slash = strchr(p, '/');
+	hostend = slash != NULL ? slash : p + strlen(p);
+	at = memrchr(p, '@', (size_t)(hostend - p));
+	if (at != NULL) {
+		const char *c = memchr(p, ':', (size_t)(at - p));
+
+		if (c == NULL) {
+			snprintf(err, errlen, "REDIS_URL: credentials must be [user]:password@");
+			goto fail;
+		}
+		if (c > p && (r->username = decode_dup(p, (size_t)(c - p))) == NULL)
+			goto bad;
+		if ((r->password = decode_dup(c + 1, (size_t)(at - c - 1))) == NULL)
+			goto bad;
+		p = at + 1;
+	}
+	if (*p == '[') { /* [IPv6]:port */
+		const char *close = memchr(p, ']', (size_t)(hostend - p));
+
+		if (close == NULL)
+			goto bad;
+		r->host = strndup(p + 1, (size_t)(close - p - 1));
+		colon = close + 1 < hostend && close[1] == ':' ? close + 1 : NULL;
+		if (colon == NULL && close + 1 != hostend)
+			goto bad;
+	} else {
+		colon = memchr(p, ':', (size_t)(hostend - p));
+		r->host = strndup(p, (size_t)((colon != NULL ? colon : hostend) - p));
+	}
+	if (r->host == NULL || r->host[0] == '\0')
+		goto bad;
+	if (colon != NULL && parse_int(colon + 1, (size_t)(hostend - colon - 1), 1, 65535, &r->port) != 0)
+		goto bad;
+	if (slash != NULL && slash[1] != '\0' &&
+	    parse_int(slash + 1, strlen(slash + 1), 0, 1000000, &r->db) != 0)
+		goto bad;
+	return 0;
+bad:
+	snprintf(err, errlen, "REDIS_URL: not of the form redis://[[user]:password@]host[:port][/db]");
+fail:
+	redis_close(r);
+	return -1;
+}
+
+static long ms_until(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (t->tv_sec - now.tv_sec) * 1000 + (t->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+static void set_state(struct redis *r, int down)
+{
+	if (down) {
+		clock_gettime(CLOCK_MONOTONIC, &r->retry_at);
+		r->retry_at.tv_nsec += REDIS_RETRY_MS * 1000000L;
+		r->retry_at.tv_sec += r->retry_at.tv_nsec / 1000000000L;
+		r->retry_at.tv_nsec %= 1000000000L;
+		r->errors++;
+	}
+	if (down != r->down) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "backend", "redis");
+		log_event(down ? LOG_ERROR : LOG_INFO, down ? "backend down" : "backend up", f);
+	}
+	r->down = down;
+}
+
+static void drop(struct redis *r)
+{
+	if (r->ctx != NULL)
+		redisFree(r->ctx);
+	r->ctx = NULL;
+}
+
+void redis_fail(struct redis *r)
+{
+	drop(r);
+	set_state(r, 1);
+}
+
+/* An idle connection with something to read has been closed by the server. */
+static int idle_conn_is_closed(redisContext *c)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) != 0;
+}
+
+/* Runs a setup command on a fresh context; 0 when it answered +OK. */
+static int setup_command(redisContext *c, int argc, const char **argv)
+{
+	redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
+	int ok = rep != NULL && rep->type == REDIS_REPLY_STATUS;
+
+	if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "backend", "redis");
+		cJSON_AddStringToObject(f, "command", argv[0]);
+		cJSON_AddStringToObject(f, "error", rep->str);
+		log_event(LOG_ERROR, "redis setup command refused", f);
+	}
+	freeReplyObject(rep);
+	return ok ? 0 : -1;
+}
+
+redisContext *redis_conn(struct redis *r)
+{
+	struct timeval ct = { 0, REDIS_CONNECT_TIMEOUT_MS * 1000 };
+	struct timeval rt = { 0, REDIS_COMMAND_TIMEOUT_MS * 1000 };
+	char dbtext[16];
+
+	if (r->ctx != NULL) {
+		if (r->ctx->err == 0 && !idle_conn_is_closed(r->ctx))
+			return r->ctx;
+		drop(r);
+	}
+	if (r->down && ms_until(&r->retry_at) > 0)
+		return NULL;
+	ct.tv_sec = ct.tv_usec / 1000000;
+	ct.tv_usec %= 1000000;
+	rt.tv_sec = rt.tv_usec / 1000000;
+	rt.tv_usec %= 1000000;
+	r->ctx = redisConnectWithTimeout(r->host, r->port, ct);
+	if (r->ctx == NULL || r->ctx->err != 0 || redisSetTimeout(r->ctx, rt) != REDIS_OK)
+		goto fail;
+	if (r->password != NULL) {
+		const char *auth2[] = { "AUTH", r->password };
+		const char *auth3[] = { "AUTH", r->username, r->password };
+
+		if (setup_command(r->ctx, r->username != NULL ? 3 : 2,
+			r->username != NULL ? auth3 : auth2) != 0)
+			goto fail;
+	}
+	if (r->db != 0) {
+		const char *sel[] = { "SELECT", dbtext };
+
+		snprintf(dbtext, sizeof(dbtext), "%d", r->db);
+		if (setup_command(r->ctx, 2, sel) != 0)
+			goto fail;
+	}
+	set_state(r, 0);
+	return r->ctx;
+fail:
+	drop(r);
+	set_state(r, 1);
+	return NULL;
+}
+
+redisReply *redis_command_argv(struct redis *r, int argc, const char **argv, const size_t *lens)
+{
+	redisContext *c = redis_conn(r);
+	redisReply *rep;
+
+	if (c == NULL)
+		return NULL;
+	rep = redisCommandArgv(c, argc, argv, lens);
+	if (rep == NULL) {
+		redis_fail(r);
+		return NULL;
+	}
+	return rep;
+}
+
+int redis_ping(struct redis *r)
+{
+	const char *argv[] = { "PING" };
+	redisReply *rep = redis_command_argv(r, 1, argv, NULL);
+	int ok = rep != NULL && rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "PONG") == 0;
+
+	freeReplyObject(rep);
+	return ok;
+}
+
+void redis_close(struct redis *r)
+{
+	drop(r);
+	if (r->password != NULL)
+		explicit_bzero(r->password, strlen(r->password));
+	free(r->password);
+	free(r->username);
+	free(r->host);
+	memset(r, 0, sizeof(*r));
+}
