@@ -298,7 +298,8 @@ static int parse_long(const char *s, long min, long max, long *out)
 	char *end;
 	long v;
 
-	if (*s == '\0' || *s == ' ' || *s == '+')
+	/* A digit first: strtol would skip any leading whitespace and take a sign. */
+	if (*s < '0' || *s > '9')
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -437,6 +438,29 @@ fail:
 	env_file_free(&ef);
 	cfg_free(cfg);
 	return -1;
+}
+
+int cfg_get_raw(const char *env_file, const char *name, char *out, size_t outlen,
+    char *err, size_t errlen)
+{
+	struct env_file ef;
+	const char *source, *v;
+	int rc;
+
+	if (env_file_read(env_file, &ef, err, errlen) != 0)
+		return -1;
+	v = lookup(&ef, name, &source);
+	if (v == NULL) {
+		rc = 0;
+	} else if (strlen(v) >= outlen) {
+		fail(err, errlen, "%s (from %s): longer than %zu bytes", name, source, outlen - 1);
+		rc = -1;
+	} else {
+		memcpy(out, v, strlen(v) + 1);
+		rc = 1;
+	}
+	env_file_free(&ef);
+	return rc;
 }
 
 void cfg_free(struct config *cfg)

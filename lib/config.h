@@ -69,6 +69,16 @@ struct config {
  */
 int cfg_load(struct config *cfg, const char *env_file, char *err, size_t errlen);
 
+/*
+ * Looks up one variable the way cfg_load() does (environment, then
+ * `env_file`) without validating the rest, for tools that need only one
+ * value (the migration runner needs DATABASE_URL, not the JWT secret).
+ * Returns 1 and copies it into `out`, 0 when unset, -1 on a bad .env file
+ * or a value that does not fit (message in `err`).
+ */
+int cfg_get_raw(const char *env_file, const char *name, char *out, size_t outlen,
+    char *err, size_t errlen);
+
 /* Releases the strings of `cfg` (secrets are wiped first).  Idempotent. */
 void cfg_free(struct config *cfg);
 

@@ -89,8 +89,11 @@ enum body_status req_read_body(struct request *req, size_t max)
 		return req->body_status = BODY_EMPTY;
 	errno = 0;
 	want = strtoull(cl, &end, 10);
-	if (errno != 0 || *end != '\0' || !isdigit((unsigned char)*cl))
+	if (*end != '\0' || !isdigit((unsigned char)*cl))
 		return req->body_status = BODY_ERROR;
+	/* All digits but past ULLONG_MAX (ERANGE) is a valid, too large length. */
+	if (errno == ERANGE)
+		return req->body_status = BODY_TOO_LARGE;
 	if (want == 0)
 		return req->body_status = BODY_EMPTY;
 	if (want > max)

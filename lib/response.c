@@ -154,7 +154,8 @@ const char *resp_reason(int status)
 int resp_send(struct response *resp, const struct request *req)
 {
 	char head[RESP_HEADERS_MAX + 512];
-	int n, has_body;
+	char length[48] = "";
+	int n, no_content, has_body;
 
 	if (resp->status == 0 || resp->headers_overflow) {
 		resp->headers_len = 0;
@@ -162,18 +163,23 @@ int resp_send(struct response *resp, const struct request *req)
 		resp->headers_overflow = 0;
 		set_internal_error(resp, req);
 	}
-	has_body = resp->status != 204 && resp->status != 304 && resp->body != NULL;
+	no_content = resp->status == 204 || resp->status == 304;
+	has_body = !no_content && resp->body != NULL;
+	/* A 204 or 304 must not carry Content-Length (RFC 9110, 8.6). */
+	if (!no_content)
+		snprintf(length, sizeof(length), "Content-Length: %zu\r\n",
+		    has_body ? resp->body_len : (size_t)0);
 	n = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\n"
 	    "%s"
-	    "Content-Length: %zu\r\n"
+	    "%s"
 	    "Cache-Control: no-store\r\n"
 	    "X-Request-Id: %s\r\n"
 	    "%s"
 	    "\r\n",
 	    resp->status, resp_reason(resp->status),
 	    has_body ? "Content-Type: application/json; charset=utf-8\r\n" : "",
-	    has_body ? resp->body_len : (size_t)0, req->id, resp->headers);
+	    length, req->id, resp->headers);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
 	if (req->io->write(req->io, head, n) != 0)

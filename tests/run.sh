@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# tests/run.sh - runs every test and prints the one summary line
+# "N passed, N failed".  Called by `make test` after the build.
+#
+# 1. C unit tests of lib/, built plain (build/test/) and with ASan + UBSan
+#    (build/san/); every "ok"/"not ok" line they print counts.
+# 2. The integration suite (tests/integration/run.sh): a private stack of
+#    its own (PostgreSQL, Redis, lighttpd with the responders) on test ports
+#    under var/test, driven with curl over HTTPS, stopped at the end.
+#
+# A test program that crashes or exits non-zero without a "not ok" line
+# counts as one failure, so a sanitizer abort can never pass silently.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+passed=0
+failed=0
+log_dir=build/test-logs
+mkdir -p "$log_dir"
+
+# count FILE STATUS NAME - adds the ok / not ok lines of FILE to the totals.
+count() {
+	local file=$1 status=$2 name=$3 ok bad
+	ok=$(grep -c '^ok ' "$file")
+	bad=$(grep -c '^not ok ' "$file")
+	if [ "$status" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		echo "not ok - $name exited with status $status"
+		bad=1
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+}
+
+run_unit() {
+	local bin name out status
+	for bin in build/test/test_* build/san/test_*; do
+		[ -x "$bin" ] || continue
+		name=${bin#build/}
+		out=$log_dir/${name//\//_}.out
+		echo "# unit: $name"
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+			timeout 120 "$bin" >"$out" 2>&1
+		status=$?
+		grep -E '^(not ok|#   )' "$out" || true
+		[ "$status" -eq 0 ] || tail -n 30 "$out"
+		count "$out" "$status" "$name"
+	done
+}
+
+run_integration() {
+	local out=$log_dir/integration.out status
+	echo "# integration: tests/integration/run.sh"
+	timeout 1800 tests/integration/run.sh 2>&1 | tee "$out" | grep -E '^(not ok|# )'
+	status=${PIPESTATUS[0]}
+	count "$out" "$status" "integration suite"
+}
+
+run_unit
+run_integration
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

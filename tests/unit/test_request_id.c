@@ -1,0 +1,125 @@
+/*
+ * test_request_id.c - unit tests of lib/request_id.c.
+ *
+ * A well-formed incoming X-Request-Id (1-64 of [A-Za-z0-9._-]) is echoed
+ * byte for byte; anything else is replaced by 32 lowercase hex digits of
+ * fresh randomness.
+ */
+#include "request_id.h"
+#include "check.h"
+
+#include <string.h>
+
+/* 1 when `s` is 32 lowercase hex digits and nothing else. */
+static int is_hex32(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n != 32)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* reqid_assign into a buffer pre-filled with junk; returns the id. */
+static const char *assign(const char *incoming, int *rc)
+{
+	static char out[REQID_MAX + 1];
+
+	memset(out, 'Q', sizeof(out));
+	*rc = reqid_assign(incoming, out);
+	return out;
+}
+
+static void test_valid(void)
+{
+	char id64[REQID_MAX + 1];
+	const char *got;
+	int rc;
+
+	memset(id64, 'a', REQID_MAX);
+	id64[REQID_MAX] = '\0';
+
+	CHECK(reqid_valid("a") == 1);
+	CHECK(reqid_valid("Z") == 1);
+	CHECK(reqid_valid("0") == 1);
+	CHECK(reqid_valid(".") == 1);
+	CHECK(reqid_valid("_") == 1);
+	CHECK(reqid_valid("-") == 1);
+	CHECK(reqid_valid("azAZ09._-") == 1);
+	CHECK(reqid_valid("3f2a9c1e-1b2c-4d5e-8f90-a1b2c3d4e5f6") == 1);
+	CHECK(reqid_valid(id64) == 1);
+
+	got = assign("a", &rc);
+	CHECK(rc == 0);
+	CHECK_STR(got, "a");
+	got = assign(id64, &rc);
+	CHECK(rc == 0);
+	CHECK_STR(got, id64);
+	got = assign("req-1.2_X", &rc);
+	CHECK_STR(got, "req-1.2_X");
+}
+
+static void test_invalid(void)
+{
+	static const char *const bad[] = {
+		"", " ", "a b", " a", "a ", "a/b", "a\\b", "a+b", "a:b", "a;b", "a\"b",
+		"a%20b", "a\rb", "a\nb", "a\r\n", "\t", "caf\xc3\xa9", "\xff", "a\x7f",
+		"a,b", "a=b", "<script>",
+	};
+	char id65[REQID_MAX + 2];
+	char id200[201];
+	const char *got;
+	int rc;
+
+	memset(id65, 'a', REQID_MAX + 1);
+	id65[REQID_MAX + 1] = '\0';
+	memset(id200, 'b', 200);
+	id200[200] = '\0';
+
+	CHECK(reqid_valid(NULL) == 0);
+	CHECK(reqid_valid(id65) == 0);
+	CHECK(reqid_valid(id200) == 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "invalid id #%zu is refused", i);
+		CHECK_MSG(reqid_valid(bad[i]) == 0, what);
+		got = assign(bad[i], &rc);
+		snprintf(what, sizeof(what), "invalid id #%zu is replaced by 32 hex", i);
+		CHECK_MSG(rc == 0 && is_hex32(got), what);
+	}
+
+	got = assign(NULL, &rc);
+	CHECK(rc == 0);
+	CHECK(is_hex32(got));
+	got = assign(id65, &rc);
+	CHECK(is_hex32(got));
+	/* Not a truncated copy of the oversized id. */
+	CHECK(strncmp(got, id65, 32) != 0);
+}
+
+static void test_random(void)
+{
+	char a[REQID_MAX + 1], b[REQID_MAX + 1], c[REQID_MAX + 1];
+
+	CHECK(reqid_assign(NULL, a) == 0);
+	CHECK(reqid_assign("", b) == 0);
+	CHECK(reqid_assign("bad id", c) == 0);
+	CHECK(is_hex32(a) && is_hex32(b) && is_hex32(c));
+	CHECK(strcmp(a, b) != 0);
+	CHECK(strcmp(a, c) != 0);
+	CHECK(strcmp(b, c) != 0);
+	/* A generated id is itself a valid id (it can be echoed by the next hop). */
+	CHECK(reqid_valid(a) == 1);
+}
+
+int main(void)
+{
+	test_valid();
+	test_invalid();
+	test_random();
+	return check_summary();
+}
