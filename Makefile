@@ -33,8 +33,16 @@ SAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 SAN_OBJ    := $(LIB_SRC:lib/%.c=build/san/lib/%.o)
 SAN_BINS   := $(UNIT_SRC:tests/unit/%.c=build/san/%)
 
+# `make V=1` shows the full compiler command lines.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 .PHONY: all deps run up down status test unit-bins clean
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: deps $(CGI_BINS) $(TOOLS)
 
@@ -43,31 +51,38 @@ deps:
 	@scripts/install-deps.sh build
 
 build/lib/%.o: lib/%.c lib/*.h | build/lib
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 build/libportcullis.a: $(LIB_OBJ)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 build/src/%.o: src/%.c lib/*.h | build/src
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 cgi-bin/%: build/src/%.o build/libportcullis.a
-	$(CC) $(LDFLAGS_HARDEN) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_HARDEN) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
 bin/portcullis-migrate: build/src/migrate.o build/libportcullis.a | bin
-	$(CC) $(LDFLAGS_HARDEN) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_HARDEN) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-build/test/%: tests/unit/%.c tests/unit/check.h build/libportcullis.a | build/test
-	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS_HARDEN) $< build/libportcullis.a $(PKG_LIBS) -o $@
+build/test/%: tests/unit/%.c tests/unit/*.h build/libportcullis.a | build/test
+	@echo "  CC+LD   $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS_HARDEN) $< build/libportcullis.a $(PKG_LIBS) -o $@
 
 build/san/lib/%.o: lib/%.c lib/*.h | build/san/lib
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -U_FORTIFY_SOURCE -c $< -o $@
+	@echo "  CC san  $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -U_FORTIFY_SOURCE -c $< -o $@
 
 build/san/libportcullis.a: $(SAN_OBJ)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
-build/san/%: tests/unit/%.c tests/unit/check.h build/san/libportcullis.a | build/san
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -U_FORTIFY_SOURCE -Itests/unit $< build/san/libportcullis.a $(PKG_LIBS) -o $@
+build/san/%: tests/unit/%.c tests/unit/*.h build/san/libportcullis.a | build/san
+	@echo "  CC+LD   $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -U_FORTIFY_SOURCE -Itests/unit $< build/san/libportcullis.a $(PKG_LIBS) -o $@
 
 unit-bins: $(UNIT_BINS) $(SAN_BINS)
 

@@ -74,7 +74,7 @@ base_env >"$TMP/low.env"
 echo 'BCRYPT_COST=4' >>"$TMP/low.env"
 env -i PATH="$PATH" PORTCULLIS_ENV_FILE="$TMP/low.env" REQUEST_METHOD=GET REQUEST_URI=/api/health \
 	REMOTE_ADDR=127.0.0.1 "$ROOT/cgi-bin/health" >"$TMP/cgi.out" 2>"$TMP/cgi.err"
-if jq -e 'select(.level == "warn" and (.msg | test("BCRYPT_COST")))' "$TMP/cgi.err" >/dev/null 2>&1; then
+if jq -s -e 'any(.[]; .level == "warn" and (.msg | test("BCRYPT_COST")))' "$TMP/cgi.err" >/dev/null 2>&1; then
 	ok "a low BCRYPT_COST logs a JSON warning at startup"
 else
 	not_ok "no BCRYPT_COST warning: $(head -c 300 "$TMP/cgi.err")"

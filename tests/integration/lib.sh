@@ -36,7 +36,8 @@ call_url() {
 	: >"$TMP/headers"
 	: >"$TMP/body"
 	if [ "$method" = HEAD ]; then
-		STATUS=$(curl -sk -I --max-time 20 -D "$TMP/headers" -o "$TMP/body" \
+		# -I writes the headers to -o too: keep only what follows them.
+		STATUS=$(curl -sk --head --max-time 20 -D "$TMP/headers" -o /dev/null \
 			-w '%{http_code}' "$@" "$url")
 	else
 		STATUS=$(curl -sk --max-time 20 -X "$method" -D "$TMP/headers" -o "$TMP/body" \

@@ -1,0 +1,54 @@
+/*
+ * crypto.h - the few primitives the rest of lib/ builds on, all from
+ * getrandom(2) and OpenSSL's libcrypto: randomness, SHA-256, HMAC-SHA256,
+ * base64url, hex, and AES-256-GCM sealing.  Nothing here logs or keeps state.
+ */
+#ifndef PORTCULLIS_CRYPTO_H
+#define PORTCULLIS_CRYPTO_H
+
+#include <stddef.h>
+
+#define CRYPTO_SHA256_LEN 32
+#define CRYPTO_SEAL_OVERHEAD (12 + 16) /* nonce + tag */
+
+/* Fills `buf` with `len` bytes from the kernel CSPRNG.  0, or -1. */
+int crypto_random(void *buf, size_t len);
+
+/* SHA-256 of `len` bytes.  0, or -1. */
+int crypto_sha256(const void *data, size_t len, unsigned char out[CRYPTO_SHA256_LEN]);
+
+/* HMAC-SHA256.  0, or -1. */
+int crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+    unsigned char out[CRYPTO_SHA256_LEN]);
+
+/* Lowercase hex of `len` bytes into `out` (2 * len + 1 bytes). */
+void crypto_hex(const unsigned char *in, size_t len, char *out);
+
+/*
+ * Unpadded base64url of `len` bytes into `out`; returns the length written
+ * (excluding the NUL), or -1 if `outlen` is too small.
+ */
+int crypto_b64url_encode(const unsigned char *in, size_t len, char *out, size_t outlen);
+
+/*
+ * Decodes unpadded base64url; returns the byte count, or -1 on a character
+ * outside the alphabet, an impossible length or a short `out`.
+ */
+int crypto_b64url_decode(const char *in, size_t len, unsigned char *out, size_t outlen);
+
+/*
+ * AES-256-GCM with a random nonce: writes nonce || ciphertext || tag
+ * (len + CRYPTO_SEAL_OVERHEAD bytes) into `out`.  0, or -1.
+ */
+int crypto_seal(const unsigned char key[32], const void *plain, size_t len, unsigned char *out);
+
+/*
+ * Opens what crypto_seal() made; writes len - CRYPTO_SEAL_OVERHEAD bytes to
+ * `out`.  0, or -1 when the input was forged, damaged or sealed with another key.
+ */
+int crypto_open(const unsigned char key[32], const unsigned char *in, size_t len, unsigned char *out);
+
+/* Constant-time equality of two byte strings of length `len`: 1 or 0. */
+int crypto_equal(const void *a, const void *b, size_t len);
+
+#endif

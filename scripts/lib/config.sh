@@ -1,0 +1,166 @@
+# shellcheck shell=bash disable=SC2034
+# scripts/lib/config.sh - reads configuration the way the responders do:
+# process environment first, then the `.env` file, then defaults.  Sourced.
+#
+# The `.env` file (PORTCULLIS_ENV_FILE, default <root>/.env) is parsed, never
+# sourced, with the same rules as lib/config.c: KEY=VALUE lines, `#` comment
+# lines, blank lines, an optional `export ` prefix, optional matching single
+# or double quotes (taken literally, a `#` comment may follow), and for an
+# unquoted value a ` #` starts a comment and trailing blanks go.  A malformed
+# line stops with its file and line number.  The last setting of a key wins.
+#
+# A variable set in the environment wins even when empty, as in lib/config.c;
+# only DATABASE_URL, REDIS_URL, JWT_SECRET and IP_HASH_SECRET treat an empty
+# value as unset (private server started / secret generated).
+#
+# Stack-only knobs (read from the same sources; not passed to responders):
+#   VAR_DIR     where everything of this stack lives   (default <root>/var)
+#   PG_PORT     private PostgreSQL port on 127.0.0.1  (default 55432)
+#   REDIS_PORT  private Redis port on 127.0.0.1       (default 56379)
+#   FCGI_PROCS  FastCGI processes per responder       (default 2)
+# and from the contract: HTTP_PORT (8080), HTTPS_PORT (8443), MAX_BODY_BYTES
+# (65536, sizes lighttpd's request limit), LOG_LEVEL (info), DATABASE_URL,
+# REDIS_URL, JWT_SECRET, IP_HASH_SECRET, CORS_ALLOWED_ORIGINS.
+#
+# After config_load:
+#   ROOT, ENV_FILE, VAR_DIR, PG_PORT, REDIS_PORT, FCGI_PROCS, HTTP_PORT,
+#   HTTPS_PORT     plain variables
+#   CONF[KEY]      every responder setting that has a value (environment,
+#                  .env, or a stack default); unset keys are left out so the
+#                  responders apply their own defaults.
+
+# Every variable the responders read (lib/config.c's table).
+CONFIG_KEYS=(
+	DATABASE_URL REDIS_URL JWT_SECRET JWT_ALGORITHM JWT_ISSUER JWT_AUDIENCE
+	IP_HASH_SECRET ACCESS_TOKEN_TTL REFRESH_TOKEN_TTL REFRESH_REUSE_INTERVAL
+	BCRYPT_COST PASSWORD_MIN_LENGTH LOGIN_MAX_FAILURES LOGIN_FAILURE_WINDOW
+	RATE_LIMIT_AUTH RATE_LIMIT_API TRUSTED_PROXIES CORS_ALLOWED_ORIGINS
+	MAX_BODY_BYTES DATA_MAX_VALUE_BYTES DATA_MAX_KEYS CACHE_TTL
+	CACHE_MAX_ENTRIES HTTP_PORT HTTPS_PORT WEB_SERVER LOG_LEVEL LOG_FILE
+)
+STACK_KEYS=(VAR_DIR PG_PORT REDIS_PORT FCGI_PROCS)
+
+declare -gA DOTENV=()
+declare -gA CONF=()
+
+# dotenv_parse FILE ARRAY - fills associative ARRAY from FILE (absent: empty).
+dotenv_parse() {
+	local file=$1 line p key val q rest after n=0
+	local -n _out=$2
+	[ -e "$file" ] || return 0
+	[ -r "$file" ] || die "$file: cannot read"
+	while IFS= read -r line || [ -n "$line" ]; do
+		n=$((n + 1))
+		line=${line%$'\r'}
+		p=${line#"${line%%[![:blank:]]*}"}
+		[ -z "$p" ] && continue
+		[ "${p:0:1}" = "#" ] && continue
+		if [[ $p =~ ^export[[:blank:]]+(.*)$ ]]; then
+			p=${BASH_REMATCH[1]}
+		fi
+		[[ $p =~ ^([A-Za-z_][A-Za-z0-9_]*)[[:blank:]]*=[[:blank:]]*(.*)$ ]] ||
+			die "$file:$n: not a KEY=VALUE line"
+		key=${BASH_REMATCH[1]}
+		val=${BASH_REMATCH[2]}
+		q=${val:0:1}
+		if [ "$q" = '"' ] || [ "$q" = "'" ]; then
+			rest=${val:1}
+			[[ $rest == *"$q"* ]] || die "$file:$n: not a KEY=VALUE line"
+			val=${rest%%"$q"*}
+			after=${rest#*"$q"}
+			[[ $after =~ ^[[:blank:]]*(#.*)?$ ]] ||
+				die "$file:$n: not a KEY=VALUE line"
+		else
+			val=${val%%[[:blank:]]#*}
+			val=${val%"${val##*[![:blank:]]}"}
+		fi
+		_out["$key"]=$val
+	done <"$file"
+}
+
+# cfg_raw KEY - prints KEY's value (environment, then .env); fails if unset.
+cfg_raw() {
+	local key=$1
+	if [ -n "${!key+x}" ]; then
+		printf '%s' "${!key}"
+	elif [ -n "${DOTENV[$key]+x}" ]; then
+		printf '%s' "${DOTENV[$key]}"
+	else
+		return 1
+	fi
+}
+
+# cfg_get KEY DEFAULT - prints KEY's value, or DEFAULT when unset.
+cfg_get() {
+	cfg_raw "$1" || printf '%s' "$2"
+}
+
+# check_int NAME VALUE MIN MAX - dies unless VALUE is an integer in range.
+check_int() {
+	if ! [[ $2 =~ ^[0-9]{1,9}$ ]] || [ "$2" -lt "$3" ] || [ "$2" -gt "$4" ]; then
+		die "$1: \"$2\" is not an integer from $3 to $4"
+	fi
+}
+
+# check_path NAME PATH - dies unless PATH is absolute and safe to embed in
+# the generated lighttpd, PostgreSQL and Redis configuration files.
+check_path() {
+	[[ $2 == /* ]] || die "$1: \"$2\" is not an absolute path"
+	[[ $2 =~ ^[A-Za-z0-9/._+@,:=-]+$ ]] ||
+		die "$1: \"$2\" has characters other than letters, digits and /._+@,:=-"
+}
+
+config_load() {
+	local key val
+	ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+	check_path "project directory" "$ROOT"
+	ENV_FILE=${PORTCULLIS_ENV_FILE:-$ROOT/.env}
+	[[ $ENV_FILE == /* ]] || ENV_FILE=$PWD/$ENV_FILE
+	dotenv_parse "$ENV_FILE" DOTENV
+
+	VAR_DIR=$(cfg_get VAR_DIR "$ROOT/var")
+	[[ $VAR_DIR == /* ]] || VAR_DIR=$ROOT/$VAR_DIR
+	VAR_DIR=$(realpath -m -- "$VAR_DIR")
+	check_path VAR_DIR "$VAR_DIR"
+	PG_PORT=$(cfg_get PG_PORT 55432)
+	REDIS_PORT=$(cfg_get REDIS_PORT 56379)
+	FCGI_PROCS=$(cfg_get FCGI_PROCS 2)
+	HTTP_PORT=$(cfg_get HTTP_PORT 8080)
+	HTTPS_PORT=$(cfg_get HTTPS_PORT 8443)
+
+	CONF=()
+	for key in "${CONFIG_KEYS[@]}" "${!DOTENV[@]}"; do
+		case " ${STACK_KEYS[*]} " in *" $key "*) continue ;; esac
+		if val=$(cfg_raw "$key"); then
+			CONF[$key]=$val
+		fi
+	done
+	for key in DATABASE_URL REDIS_URL JWT_SECRET IP_HASH_SECRET; do
+		[ -n "${CONF[$key]-}" ] || unset "CONF[$key]"
+	done
+	CONF[HTTP_PORT]=$HTTP_PORT
+	CONF[HTTPS_PORT]=$HTTPS_PORT
+	CONF[MAX_BODY_BYTES]=$(cfg_get MAX_BODY_BYTES 65536)
+	CONF[LOG_LEVEL]=$(cfg_get LOG_LEVEL info)
+	CONF[WEB_SERVER]=$(cfg_get WEB_SERVER lighttpd)
+	CONF[LOG_FILE]=$VAR_DIR/log/portcullis.log
+
+	LOG_DIR=$VAR_DIR/log
+	RUN_DIR=$VAR_DIR/run
+}
+
+# config_check - dies on a stack knob the scripts cannot use.  Called before
+# starting anything; `down` and `status` work even with a broken setting.
+# (The responders' own settings are checked by `health --check-config`.)
+config_check() {
+	check_int PG_PORT "$PG_PORT" 1 65535
+	check_int REDIS_PORT "$REDIS_PORT" 1 65535
+	check_int FCGI_PROCS "$FCGI_PROCS" 1 64
+	check_int HTTP_PORT "$HTTP_PORT" 1 65535
+	check_int HTTPS_PORT "$HTTPS_PORT" 1 65535
+	[ "$HTTP_PORT" != "$HTTPS_PORT" ] || die "HTTP_PORT and HTTPS_PORT are both $HTTP_PORT"
+	check_int MAX_BODY_BYTES "${CONF[MAX_BODY_BYTES]}" 1 999999999
+	if [ -n "${CONF[DATA_MAX_VALUE_BYTES]-}" ]; then
+		check_int DATA_MAX_VALUE_BYTES "${CONF[DATA_MAX_VALUE_BYTES]}" 1 999999999
+	fi
+}
