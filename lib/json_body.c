@@ -1,0 +1,518 @@
+/*
+ * json_body.c - see json_body.h.
+ *
+ * The validator walks the bytes once, iteratively: a fixed stack of
+ * BODY_MAX_DEPTH bytes ('{' or '[') remembers the open containers, so a body
+ * of 100000 '[' costs 65 steps and no recursion.  Strings are checked for
+ * UTF-8 (the table of RFC 3629, section 4) and escapes (surrogate pairs in
+ * order) as they are scanned; outside strings only ASCII can be valid.
+ */
+#include "json_body.h"
+
+#include "app.h"
+#include "response.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* ---- the strict validator ---- */
+
+struct scan {
+	const unsigned char *p, *end;
+};
+
+static void skip_ws(struct scan *s)
+{
+	while (s->p < s->end &&
+	    (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The 4 hex digits at p (p + 4 <= end checked by the caller); -1 if not hex. */
+static long hex4(const unsigned char *p)
+{
+	long v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(p[i]);
+
+		if (h < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+static int in(unsigned char c, unsigned char lo, unsigned char hi)
+{
+	return c >= lo && c <= hi;
+}
+
+/*
+ * One UTF-8 sequence of 2 to 4 bytes at p (*p >= 0x80), the well-formed
+ * forms of RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF.
+ * Returns the byte after it, or NULL.
+ */
+static const unsigned char *utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+	size_t left = (size_t)(end - p);
+	unsigned char c = p[0];
+
+	if (in(c, 0xC2, 0xDF)) {
+		if (left < 2 || !in(p[1], 0x80, 0xBF))
+			return NULL;
+		return p + 2;
+	}
+	if (in(c, 0xE0, 0xEF)) {
+		unsigned char lo = c == 0xE0 ? 0xA0 : 0x80;
+		unsigned char hi = c == 0xED ? 0x9F : 0xBF;
+
+		if (left < 3 || !in(p[1], lo, hi) || !in(p[2], 0x80, 0xBF))
+			return NULL;
+		return p + 3;
+	}
+	if (in(c, 0xF0, 0xF4)) {
+		unsigned char lo = c == 0xF0 ? 0x90 : 0x80;
+		unsigned char hi = c == 0xF4 ? 0x8F : 0xBF;
+
+		if (left < 4 || !in(p[1], lo, hi) || !in(p[2], 0x80, 0xBF) ||
+		    !in(p[3], 0x80, 0xBF))
+			return NULL;
+		return p + 4;
+	}
+	return NULL; /* a continuation byte, C0, C1 or F5..FF */
+}
+
+/* A string starting at the opening quote. */
+static int scan_string(struct scan *s)
+{
+	const unsigned char *p = s->p + 1, *end = s->end;
+
+	while (p < end) {
+		unsigned char c = *p;
+
+		if (c == '"') {
+			s->p = p + 1;
+			return 1;
+		}
+		if (c == '\\') {
+			long cp;
+
+			if (end - p < 2)
+				return 0;
+			switch (p[1]) {
+			case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+				p += 2;
+				continue;
+			case 'u':
+				break;
+			default:
+				return 0;
+			}
+			if (end - p < 6 || (cp = hex4(p + 2)) < 0)
+				return 0;
+			p += 6;
+			if (cp >= 0xDC00 && cp <= 0xDFFF)
+				return 0; /* a low surrogate with no high one before it */
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				long lo;
+
+				if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+				    (lo = hex4(p + 2)) < 0xDC00 || lo > 0xDFFF)
+					return 0;
+				p += 6;
+			}
+			continue;
+		}
+		if (c < 0x20)
+			return 0;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if ((p = utf8_seq(p, end)) == NULL)
+			return 0;
+	}
+	return 0; /* unterminated */
+}
+
+static int is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)? */
+static int scan_number(struct scan *s)
+{
+	const unsigned char *p = s->p, *end = s->end;
+
+	if (p < end && *p == '-')
+		p++;
+	if (p == end || !is_digit(*p))
+		return 0;
+	if (*p++ != '0')
+		while (p < end && is_digit(*p))
+			p++;
+	if (p < end && *p == '.') {
+		p++;
+		if (p == end || !is_digit(*p))
+			return 0;
+		while (p < end && is_digit(*p))
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p == end || !is_digit(*p))
+			return 0;
+		while (p < end && is_digit(*p))
+			p++;
+	}
+	s->p = p;
+	return 1;
+}
+
+static int scan_word(struct scan *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+		return 0;
+	s->p += n;
+	return 1;
+}
+
+/* `"key" :` inside an object, whitespace before the key already skipped. */
+static int scan_key(struct scan *s)
+{
+	if (s->p == s->end || *s->p != '"' || !scan_string(s))
+		return 0;
+	skip_ws(s);
+	if (s->p == s->end || *s->p != ':')
+		return 0;
+	s->p++;
+	return 1;
+}
+
+int body_json_valid(const char *buf, size_t len)
+{
+	unsigned char open[BODY_MAX_DEPTH]; /* '{' or '[' per open container */
+	size_t depth = 0;
+	struct scan s;
+
+	if (buf == NULL)
+		return 0;
+	s.p = (const unsigned char *)buf;
+	s.end = s.p + len;
+	for (;;) {
+		/* A value is expected here. */
+		skip_ws(&s);
+		if (s.p == s.end)
+			return 0;
+		switch (*s.p) {
+		case '{':
+		case '[':
+			if (depth == BODY_MAX_DEPTH)
+				return 0;
+			open[depth++] = *s.p++;
+			skip_ws(&s);
+			if (s.p < s.end && *s.p == (open[depth - 1] == '{' ? '}' : ']')) {
+				s.p++;
+				depth--;
+				break; /* an empty container is a complete value */
+			}
+			if (open[depth - 1] == '{' && !scan_key(&s))
+				return 0;
+			continue; /* its first value */
+		case '"':
+			if (!scan_string(&s))
+				return 0;
+			break;
+		case 't':
+			if (!scan_word(&s, "true"))
+				return 0;
+			break;
+		case 'f':
+			if (!scan_word(&s, "false"))
+				return 0;
+			break;
+		case 'n':
+			if (!scan_word(&s, "null"))
+				return 0;
+			break;
+		default:
+			if (!scan_number(&s))
+				return 0;
+			break;
+		}
+		/* After a complete value: close containers, or a comma and the next. */
+		for (;;) {
+			unsigned char c;
+
+			skip_ws(&s);
+			if (depth == 0)
+				return s.p == s.end;
+			if (s.p == s.end)
+				return 0;
+			c = *s.p++;
+			if (c == ',') {
+				if (open[depth - 1] == '{') {
+					skip_ws(&s);
+					if (!scan_key(&s))
+						return 0;
+				}
+				break;
+			}
+			if (c != (open[depth - 1] == '{' ? '}' : ']'))
+				return 0;
+			depth--;
+		}
+	}
+}
+
+/* ---- Content-Type ---- */
+
+static int is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static size_t token_len(const char *s)
+{
+	size_t n = 0;
+
+	while (is_tchar((unsigned char)s[n]))
+		n++;
+	return n;
+}
+
+static const char *skip_ows(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* `s` is exactly the token `word`, compared case-insensitively. */
+static int token_is(const char *s, size_t n, const char *word)
+{
+	return n == strlen(word) && strncasecmp(s, word, n) == 0;
+}
+
+/*
+ * A quoted-string (RFC 9110, 5.6.4) at s (on the opening quote), unescaped
+ * into out (truncated to outlen - 1; *trunc set then).  Returns the byte
+ * after the closing quote, or NULL when malformed.
+ */
+static const char *quoted(const char *s, char *out, size_t outlen, int *trunc)
+{
+	size_t n = 0;
+
+	*trunc = 0;
+	for (s++;; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"')
+			break;
+		if (c == '\\') {
+			c = (unsigned char)*++s;
+			if (c != '\t' && (c < 0x20 || c == 0x7F))
+				return NULL; /* the NUL at the end included */
+		} else if (c != '\t' && (c < 0x20 || c == 0x7F)) {
+			return NULL;
+		}
+		if (n + 1 < outlen)
+			out[n++] = (char)c;
+		else
+			*trunc = 1;
+	}
+	out[n] = '\0';
+	return s + 1;
+}
+
+int body_is_json_content_type(const char *ct)
+{
+	const char *s;
+	size_t n;
+
+	if (ct == NULL)
+		return 0;
+	s = skip_ows(ct);
+	n = token_len(s);
+	if (!token_is(s, n, "application") || s[n] != '/')
+		return 0;
+	s += n + 1;
+	n = token_len(s);
+	if (!token_is(s, n, "json"))
+		return 0;
+	s += n;
+	/* *( OWS ";" OWS [ parameter ] ) OWS */
+	for (;;) {
+		const char *name;
+		size_t nlen;
+		char value[32];
+		int trunc = 0;
+
+		s = skip_ows(s);
+		if (*s == '\0')
+			return 1;
+		if (*s != ';')
+			return 0;
+		s = skip_ows(s + 1);
+		if (*s == ';' || *s == '\0')
+			continue;
+		name = s;
+		nlen = token_len(s);
+		if (nlen == 0 || s[nlen] != '=')
+			return 0;
+		s += nlen + 1;
+		if (*s == '"') {
+			if ((s = quoted(s, value, sizeof(value), &trunc)) == NULL)
+				return 0;
+		} else {
+			n = token_len(s);
+			if (n == 0)
+				return 0;
+			trunc = n >= sizeof(value);
+			if (!trunc) {
+				memcpy(value, s, n);
+				value[n] = '\0';
+			}
+			s += n;
+		}
+		if (token_is(name, nlen, "charset") &&
+		    (trunc || strcasecmp(value, "utf-8") != 0))
+			return 0;
+	}
+}
+
+/* ---- reading the body ---- */
+
+/*
+ * What Content-Length says: 0 no body (absent, empty or zero), 1 a body of
+ * at most `max` bytes, 2 more than `max`, -1 malformed.
+ */
+static int content_length(const char *cl, size_t max)
+{
+	size_t v = 0;
+	int nonzero = 0;
+
+	if (cl == NULL || *cl == '\0')
+		return 0;
+	for (const char *p = cl; *p != '\0'; p++) {
+		if (!is_digit((unsigned char)*p))
+			return -1;
+	}
+	for (const char *p = cl; *p != '\0'; p++) {
+		size_t d = (size_t)(*p - '0');
+
+		if (d != 0)
+			nonzero = 1;
+		if (d > max || v > (max - d) / 10)
+			return 2; /* over max, and maybe past SIZE_MAX too */
+		v = v * 10 + d;
+	}
+	return nonzero ? 1 : 0;
+}
+
+enum body_result body_parse_json(struct request *req, size_t max_bytes, int want_object,
+    cJSON **out)
+{
+	const char *end = NULL;
+	cJSON *json;
+
+	*out = NULL;
+	switch (content_length(req_header(req, "Content-Length"), max_bytes)) {
+	case 0:
+		return BODY_JSON_MISSING;
+	case 2:
+		return BODY_JSON_TOO_LARGE;
+	case -1:
+		return BODY_JSON_INVALID;
+	default:
+		break;
+	}
+	/* Decided before reading: a 415 never needs the body. */
+	if (!body_is_json_content_type(req_header(req, "Content-Type")))
+		return BODY_JSON_MEDIA;
+	switch (req_read_body(req, max_bytes)) {
+	case BODY_OK:
+		break;
+	case BODY_EMPTY:
+		return BODY_JSON_MISSING;
+	case BODY_TOO_LARGE:
+		return BODY_JSON_TOO_LARGE;
+	case BODY_ERROR:
+	default:
+		return BODY_JSON_INVALID;
+	}
+	if (req->body_len > max_bytes) /* read earlier with a larger limit */
+		return BODY_JSON_TOO_LARGE;
+	if (!body_json_valid(req->body, req->body_len))
+		return BODY_JSON_INVALID;
+	/*
+	 * The length includes the NUL that req_read_body() puts after the body:
+	 * with require_null_terminated, cJSON wants to see that NUL inside the
+	 * buffer.  The validator has already refused any NUL in the body itself.
+	 */
+	json = cJSON_ParseWithLengthOpts(req->body, req->body_len + 1, &end, 1);
+	if (json == NULL)
+		return BODY_JSON_INVALID;
+	if (want_object && !cJSON_IsObject(json)) {
+		cJSON_Delete(json);
+		return BODY_JSON_NOT_OBJECT;
+	}
+	*out = json;
+	return BODY_JSON_OK;
+}
+
+void body_reply_error(struct ctx *c, enum body_result r)
+{
+	cJSON *fields;
+
+	switch (r) {
+	case BODY_JSON_OK:
+		return;
+	case BODY_JSON_MEDIA:
+		resp_error(c->resp, c->req, 415, "unsupported_media_type",
+		    "the body must be sent as Content-Type: application/json", NULL);
+		return;
+	case BODY_JSON_TOO_LARGE:
+		resp_error(c->resp, c->req, 413, "payload_too_large",
+		    "the body is larger than the server accepts", NULL);
+		return;
+	case BODY_JSON_NOT_OBJECT:
+		fields = cJSON_CreateObject();
+		if (fields != NULL && cJSON_AddStringToObject(fields, "body", "invalid_type") == NULL) {
+			cJSON_Delete(fields);
+			fields = NULL;
+		}
+		if (fields == NULL) {
+			resp_error(c->resp, c->req, 500, "internal_error", "internal error", NULL);
+			return;
+		}
+		resp_error(c->resp, c->req, 422, "validation_failed",
+		    "the body must be a JSON object", fields);
+		return;
+	case BODY_JSON_MISSING:
+		resp_error(c->resp, c->req, 400, "invalid_json", "the request needs a JSON body", NULL);
+		return;
+	case BODY_JSON_INVALID:
+	default:
+		resp_error(c->resp, c->req, 400, "invalid_json", "the body is not valid JSON", NULL);
+		return;
+	}
+}

@@ -1,0 +1,491 @@
+/*
+ * test_validate.c - unit tests of lib/validate.c: every reason for each kind
+ * of field (required, optional, with format, with choices), code points
+ * rather than bytes, the exact `fields` map, several failures at once, and
+ * valid_reply()'s 422 as written to a fake io.
+ */
+#include "validate.h"
+#include "app.h"
+#include "check.h"
+#include "fake_io.h"
+
+#include <cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HASH_KEY "unit-test-hash-key-0123456789abcdef"
+#define EMOJI "\xF0\x9F\x98\x80" /* U+1F600: 4 bytes, 1 code point */
+
+static const char *const transports[] = { "cookie", "bearer", NULL };
+
+/* A login-like table: the password minimum comes from a runtime value. */
+static size_t password_min = 12;
+
+/*
+ * Runs the register/login-like table over the JSON text `body` and returns
+ * the failures printed compactly ("" when valid); `v` gets the values.
+ */
+static const char *run(const char *body, const char *v[3])
+{
+	static char printed[1024], copies[3][1024];
+	const struct valid_field fields[] = {
+		{ "username", 1, 3, 32, valid_username_format, NULL },
+		{ "password", 1, password_min, 128, NULL, NULL },
+		{ "token_transport", 0, 0, 0, NULL, transports },
+	};
+	cJSON *obj = cJSON_Parse(body), *bad;
+	char *s;
+
+	if (obj == NULL) {
+		printf("# test body does not parse: %s\n", body);
+		return "(unparsable test body)";
+	}
+	bad = valid_check(obj, fields, 3, v);
+	/* keep the values usable after obj is gone: copy them into statics */
+	for (int i = 0; i < 3; i++) {
+		if (v[i] != NULL) {
+			snprintf(copies[i], sizeof(copies[i]), "%s", v[i]);
+			v[i] = copies[i];
+		}
+	}
+	printed[0] = '\0';
+	if (bad != NULL) {
+		s = cJSON_PrintUnformatted(bad);
+		snprintf(printed, sizeof(printed), "%s", s != NULL ? s : "(print failed)");
+		free(s);
+		for (int i = 0; i < 3; i++) {
+			const char *name = fields[i].name;
+
+			if (cJSON_GetObjectItemCaseSensitive(bad, name) != NULL)
+				CHECK_MSG(v[i] == NULL, "a failing field has no value");
+		}
+		cJSON_Delete(bad);
+	}
+	cJSON_Delete(obj);
+	return printed;
+}
+
+/* A string of `n` copies of `unit`, malloc'd. */
+static char *repeat(const char *unit, size_t n)
+{
+	size_t u = strlen(unit);
+	char *s = malloc(u * n + 1);
+
+	if (s == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + i * u, unit, u);
+	s[u * n] = '\0';
+	return s;
+}
+
+/* {"username":"alice","password":<n units>} */
+static const char *run_password(const char *unit, size_t n, const char *v[3])
+{
+	char *pw = repeat(unit, n), *body;
+	const char *r;
+
+	if (asprintf(&body, "{\"username\":\"alice\",\"password\":\"%s\"}", pw) < 0)
+		abort();
+	r = run(body, v);
+	free(body);
+	free(pw);
+	return r;
+}
+
+static const char *run_username(const char *name, const char *v[3])
+{
+	char *body;
+	const char *r;
+
+	if (asprintf(&body, "{\"username\":\"%s\",\"password\":\"correct horse battery\"}",
+	    name) < 0)
+		abort();
+	r = run(body, v);
+	free(body);
+	return r;
+}
+
+static void test_helpers(void)
+{
+	CHECK_STR(valid_reason_name(VALID_REQUIRED), "required");
+	CHECK_STR(valid_reason_name(VALID_INVALID_TYPE), "invalid_type");
+	CHECK_STR(valid_reason_name(VALID_TOO_SHORT), "too_short");
+	CHECK_STR(valid_reason_name(VALID_TOO_LONG), "too_long");
+	CHECK_STR(valid_reason_name(VALID_INVALID_FORMAT), "invalid_format");
+	CHECK_STR(valid_reason_name(VALID_OK), "ok");
+
+	CHECK(valid_utf8_chars(NULL) == 0);
+	CHECK(valid_utf8_chars("") == 0);
+	CHECK(valid_utf8_chars("abc") == 3);
+	CHECK(valid_utf8_chars("\xC3\xA9") == 1);
+	CHECK(valid_utf8_chars("\xE2\x82\xAC" "a") == 2);
+	CHECK(valid_utf8_chars(EMOJI EMOJI EMOJI) == 3);
+	{
+		char *s = repeat(EMOJI, 12);
+
+		CHECK(strlen(s) == 48 && valid_utf8_chars(s) == 12);
+		free(s);
+	}
+
+	CHECK(valid_username_format("alice"));
+	CHECK(valid_username_format("A.b_c-9"));
+	CHECK(valid_username_format("..."));
+	CHECK(valid_username_format("0123456789"));
+	CHECK(!valid_username_format(NULL));
+	CHECK(!valid_username_format(""));
+	CHECK(!valid_username_format("a b"));
+	CHECK(!valid_username_format("a/b"));
+	CHECK(!valid_username_format("a@b"));
+	CHECK(!valid_username_format("a+b"));
+	CHECK(!valid_username_format("a~b"));
+	CHECK(!valid_username_format("al\xC3\xA9"));
+	CHECK(!valid_username_format("alice\n"));
+	CHECK(!valid_username_format("a\tb"));
+
+	{
+		const struct valid_field key = { "key", 1, 1, 4, valid_username_format, NULL };
+		const struct valid_field pick = { "t", 1, 0, 0, NULL, transports };
+
+		CHECK(valid_string("abcd", &key) == VALID_OK);
+		CHECK(valid_string("", &key) == VALID_TOO_SHORT);
+		CHECK(valid_string("abcde", &key) == VALID_TOO_LONG);
+		CHECK(valid_string("a b", &key) == VALID_INVALID_FORMAT);
+		CHECK(valid_string(NULL, &key) == VALID_INVALID_TYPE);
+		CHECK(valid_string("bearer", &pick) == VALID_OK);
+		CHECK(valid_string("Bearer", &pick) == VALID_INVALID_FORMAT);
+	}
+}
+
+static void test_ok(void)
+{
+	const char *v[3];
+
+	CHECK_STR(run("{\"username\":\"alice\",\"password\":\"correct horse battery\"}", v), "");
+	CHECK_STR(v[0], "alice");
+	CHECK_STR(v[1], "correct horse battery");
+	CHECK(v[2] == NULL); /* optional and absent */
+
+	CHECK_STR(run("{\"username\":\"alice\",\"password\":\"correct horse battery\","
+	    "\"token_transport\":\"bearer\"}", v), "");
+	CHECK_STR(v[2], "bearer");
+	CHECK_STR(run("{\"username\":\"alice\",\"password\":\"correct horse battery\","
+	    "\"token_transport\":\"cookie\"}", v), "");
+	CHECK_STR(v[2], "cookie");
+
+	/* unknown fields are ignored */
+	CHECK_STR(run("{\"username\":\"alice\",\"password\":\"correct horse battery\","
+	    "\"admin\":true,\"x\":null}", v), "");
+}
+
+static void test_required(void)
+{
+	const char *v[3] = { "stale", "stale", "stale" };
+
+	CHECK_STR(run("{\"password\":\"correct horse battery\"}", v),
+	    "{\"username\":\"required\"}");
+	CHECK(v[0] == NULL);
+	CHECK_STR(v[1], "correct horse battery");
+	CHECK_STR(run("{\"username\":\"alice\"}", v), "{\"password\":\"required\"}");
+	CHECK_STR(run("{}", v), "{\"username\":\"required\",\"password\":\"required\"}");
+	CHECK(v[0] == NULL && v[1] == NULL && v[2] == NULL);
+	/* keys are case-sensitive */
+	CHECK_STR(run("{\"Username\":\"alice\",\"PASSWORD\":\"correct horse battery\"}", v),
+	    "{\"username\":\"required\",\"password\":\"required\"}");
+}
+
+static void test_invalid_type(void)
+{
+	const char *v[3];
+
+	CHECK_STR(run("{\"username\":null,\"password\":\"correct horse battery\"}", v),
+	    "{\"username\":\"invalid_type\"}");
+	CHECK_STR(run("{\"username\":5,\"password\":\"correct horse battery\"}", v),
+	    "{\"username\":\"invalid_type\"}");
+	CHECK_STR(run("{\"username\":true,\"password\":\"correct horse battery\"}", v),
+	    "{\"username\":\"invalid_type\"}");
+	CHECK_STR(run("{\"username\":false,\"password\":\"correct horse battery\"}", v),
+	    "{\"username\":\"invalid_type\"}");
+	CHECK_STR(run("{\"username\":[\"alice\"],\"password\":\"correct horse battery\"}", v),
+	    "{\"username\":\"invalid_type\"}");
+	CHECK_STR(run("{\"username\":{\"a\":\"alice\"},\"password\":\"correct horse battery\"}", v),
+	    "{\"username\":\"invalid_type\"}");
+	CHECK_STR(run("{\"username\":\"alice\",\"password\":null}", v),
+	    "{\"password\":\"invalid_type\"}");
+	CHECK_STR(run("{\"username\":\"alice\",\"password\":123456789012345}", v),
+	    "{\"password\":\"invalid_type\"}");
+	/* an optional field present with the wrong type is still wrong */
+	CHECK_STR(run("{\"username\":\"alice\",\"password\":\"correct horse battery\","
+	    "\"token_transport\":null}", v), "{\"token_transport\":\"invalid_type\"}");
+	CHECK_STR(run("{\"username\":\"alice\",\"password\":\"correct horse battery\","
+	    "\"token_transport\":1}", v), "{\"token_transport\":\"invalid_type\"}");
+
+	/* a body that is not an object */
+	{
+		const struct valid_field one[] = { { "a", 1, 0, 0, NULL, NULL } };
+		const char *w[1] = { "stale" };
+		cJSON *arr = cJSON_Parse("[\"a\"]"), *bad;
+		char *s;
+
+		bad = valid_check(arr, one, 1, w);
+		s = cJSON_PrintUnformatted(bad);
+		CHECK_STR(s, "{\"body\":\"invalid_type\"}");
+		CHECK(w[0] == NULL);
+		free(s);
+		cJSON_Delete(bad);
+		cJSON_Delete(arr);
+		bad = valid_check(NULL, one, 1, w);
+		CHECK(bad != NULL);
+		cJSON_Delete(bad);
+	}
+}
+
+static void test_lengths(void)
+{
+	const char *v[3];
+	char *s;
+
+	/* username: 3 to 32 ASCII characters */
+	CHECK_STR(run_username("ab", v), "{\"username\":\"too_short\"}");
+	CHECK_STR(run_username("", v), "{\"username\":\"too_short\"}");
+	CHECK_STR(run_username("abc", v), "");
+	CHECK_STR(v[0], "abc");
+	s = repeat("a", 32);
+	CHECK_STR(run_username(s, v), "");
+	free(s);
+	s = repeat("a", 33);
+	CHECK_STR(run_username(s, v), "{\"username\":\"too_long\"}");
+	free(s);
+	/* two code points in four bytes are too short, not four characters */
+	CHECK_STR(run_username("\xC3\xA9\xC3\xA9", v), "{\"username\":\"too_short\"}");
+
+	/* password: password_min to 128 code points, never bytes */
+	CHECK_STR(run_password("a", 11, v), "{\"password\":\"too_short\"}");
+	CHECK_STR(run_password("a", 12, v), "");
+	CHECK_STR(run_password(EMOJI, 11, v), "{\"password\":\"too_short\"}");
+	CHECK_STR(run_password(EMOJI, 12, v), ""); /* 48 bytes, 12 code points */
+	CHECK(strlen(v[1]) == 48);
+	CHECK_STR(run_password("a", 128, v), "");
+	CHECK_STR(run_password("a", 129, v), "{\"password\":\"too_long\"}");
+	CHECK_STR(run_password(EMOJI, 128, v), ""); /* 512 bytes */
+	CHECK(strlen(v[1]) == 512);
+	CHECK_STR(run_password(EMOJI, 129, v), "{\"password\":\"too_long\"}");
+	CHECK_STR(run_password("\xC3\xA9", 128, v), "");
+	/* escapes count as the characters they stand for */
+	CHECK_STR(run("{\"username\":\"alice\",\"password\":"
+	    "\"\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00"
+	    "\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00"
+	    "\\ud83d\\ude00\\ud83d\\ude00\"}", v), "");
+	CHECK_STR(run("{\"username\":\"alice\",\"password\":\"\\u00e9\\u00e9\\u00e9\"}", v),
+	    "{\"password\":\"too_short\"}");
+
+	/* the minimum comes from the configuration */
+	password_min = 20;
+	CHECK_STR(run_password("a", 19, v), "{\"password\":\"too_short\"}");
+	CHECK_STR(run_password("a", 20, v), "");
+	password_min = 1;
+	CHECK_STR(run_password("a", 1, v), "");
+	CHECK_STR(run_password("a", 0, v), "{\"password\":\"too_short\"}");
+	password_min = 12;
+
+	/* max 0 is no bound */
+	{
+		const struct valid_field any[] = { { "x", 1, 0, 0, NULL, NULL } };
+		const char *w[1];
+		char *big = repeat("x", 5000), *body;
+		cJSON *obj, *bad;
+
+		if (asprintf(&body, "{\"x\":\"%s\"}", big) < 0)
+			abort();
+		obj = cJSON_Parse(body);
+		bad = valid_check(obj, any, 1, w);
+		CHECK(bad == NULL && w[0] != NULL && strlen(w[0]) == 5000);
+		cJSON_Delete(bad);
+		cJSON_Delete(obj);
+		obj = cJSON_Parse("{\"x\":\"\"}");
+		bad = valid_check(obj, any, 1, w);
+		CHECK(bad == NULL && w[0] != NULL && w[0][0] == '\0');
+		cJSON_Delete(obj);
+		free(body);
+		free(big);
+	}
+}
+
+static void test_format_and_choices(void)
+{
+	const char *v[3];
+
+	CHECK_STR(run_username("a b", v), "{\"username\":\"invalid_format\"}");
+	CHECK_STR(run_username("alice!", v), "{\"username\":\"invalid_format\"}");
+	CHECK_STR(run_username("al/ice", v), "{\"username\":\"invalid_format\"}");
+	CHECK_STR(run_username("al\xC3\xA9", v), "{\"username\":\"invalid_format\"}");
+	CHECK_STR(run_username("A.b_c-9", v), "");
+	/* length before format: a short bad name is too_short */
+	CHECK_STR(run_username("a!", v), "{\"username\":\"too_short\"}");
+
+	CHECK_STR(run("{\"username\":\"alice\",\"password\":\"correct horse battery\","
+	    "\"token_transport\":\"Cookie\"}", v), "{\"token_transport\":\"invalid_format\"}");
+	CHECK_STR(run("{\"username\":\"alice\",\"password\":\"correct horse battery\","
+	    "\"token_transport\":\"\"}", v), "{\"token_transport\":\"invalid_format\"}");
+	CHECK_STR(run("{\"username\":\"alice\",\"password\":\"correct horse battery\","
+	    "\"token_transport\":\"bearer \"}", v), "{\"token_transport\":\"invalid_format\"}");
+	CHECK_STR(run("{\"username\":\"alice\",\"password\":\"correct horse battery\","
+	    "\"token_transport\":\"session\"}", v), "{\"token_transport\":\"invalid_format\"}");
+}
+
+static void test_many(void)
+{
+	const char *v[3];
+
+	CHECK_STR(run("{\"username\":null}", v),
+	    "{\"username\":\"invalid_type\",\"password\":\"required\"}");
+	CHECK_STR(run("{\"username\":\"a b\",\"password\":\"short\",\"token_transport\":\"x\"}", v),
+	    "{\"username\":\"invalid_format\",\"password\":\"too_short\","
+	    "\"token_transport\":\"invalid_format\"}");
+	CHECK(v[0] == NULL && v[1] == NULL && v[2] == NULL);
+	/* table order, not body order */
+	CHECK_STR(run("{\"token_transport\":7,\"password\":[],\"username\":\"x\"}", v),
+	    "{\"username\":\"too_short\",\"password\":\"invalid_type\","
+	    "\"token_transport\":\"invalid_type\"}");
+	/* one failing, one passing: only the failing one reported, the other's value set */
+	CHECK_STR(run("{\"username\":\"alice\",\"password\":\"short\"}", v),
+	    "{\"password\":\"too_short\"}");
+	CHECK_STR(v[0], "alice");
+	CHECK(v[1] == NULL);
+}
+
+/* ---- valid_reply ---- */
+
+static struct fake_io f;
+static struct request req;
+static struct response resp;
+
+/* Runs valid_reply() over a fresh request; returns what it returned. */
+static int reply(cJSON *fields)
+{
+	struct ctx c;
+	int r;
+
+	fake_io_init(&f);
+	fake_io_param(&f, "REQUEST_METHOD", "POST");
+	fake_io_param(&f, "REQUEST_URI", "/api/auth/register");
+	fake_io_param(&f, "REMOTE_ADDR", "192.0.2.1");
+	fake_io_param(&f, "HTTP_X_REQUEST_ID", "rid-9");
+	req_init(&req, &f.io, NULL, HASH_KEY, sizeof(HASH_KEY) - 1);
+	resp_init(&resp);
+	memset(&c, 0, sizeof(c));
+	c.req = &req;
+	c.resp = &resp;
+	r = valid_reply(&c, fields);
+	if (r)
+		resp_send(&resp, &req);
+	return r;
+}
+
+static void done(void)
+{
+	resp_free(&resp);
+	req_free(&req);
+}
+
+/* The message and the printed fields of the 422 written. */
+static void written(char *message, size_t mlen, char *fields, size_t flen)
+{
+	const char *sep = strstr(f.out, "\r\n\r\n");
+	cJSON *b = sep != NULL ? cJSON_Parse(sep + 4) : NULL;
+	cJSON *err = cJSON_GetObjectItemCaseSensitive(b, "error");
+	const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "message"));
+	const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "code"));
+	char *p = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(err, "fields"));
+
+	CHECK_STR(code, "validation_failed");
+	snprintf(message, mlen, "%s", m != NULL ? m : "(none)");
+	snprintf(fields, flen, "%s", p != NULL ? p : "(none)");
+	free(p);
+	cJSON_Delete(b);
+}
+
+/* valid_check() of `body` against the register table, answered by valid_reply(). */
+static int check_and_reply(const char *body)
+{
+	const struct valid_field fields[] = {
+		{ "username", 1, 3, 32, valid_username_format, NULL },
+		{ "password", 1, password_min, 128, NULL, NULL },
+	};
+	const char *v[2];
+	cJSON *obj = cJSON_Parse(body);
+	int r = reply(valid_check(obj, fields, 2, v));
+
+	cJSON_Delete(obj);
+	return r;
+}
+
+static void test_reply(void)
+{
+	char m[256], fl[256];
+
+	CHECK(reply(NULL) == 0);
+	CHECK(resp.status == 0 && f.out_len == 0);
+	done();
+
+	CHECK(check_and_reply("{\"username\":\"alice\",\"password\":\"correct horse battery\"}") == 0);
+	CHECK(resp.status == 0 && f.out_len == 0);
+	done();
+
+	CHECK(check_and_reply("{\"username\":\"alice\",\"password\":\"short\"}") == 1);
+	CHECK(strncmp(f.out, "Status: 422 ", 12) == 0);
+	written(m, sizeof(m), fl, sizeof(fl));
+	CHECK_STR(m, "password is too short");
+	CHECK_STR(fl, "{\"password\":\"too_short\"}");
+	CHECK(strstr(f.out, "\"request_id\":\"rid-9\"") != NULL);
+	done();
+
+	CHECK(check_and_reply("{\"username\":null}") == 1);
+	written(m, sizeof(m), fl, sizeof(fl));
+	CHECK_STR(m, "username must be a string");
+	CHECK_STR(fl, "{\"username\":\"invalid_type\",\"password\":\"required\"}");
+	done();
+
+	CHECK(check_and_reply("{\"password\":\"correct horse battery\"}") == 1);
+	written(m, sizeof(m), fl, sizeof(fl));
+	CHECK_STR(m, "username is required");
+	done();
+
+	CHECK(check_and_reply("{\"username\":\"a b c\",\"password\":\"correct horse battery\"}") == 1);
+	written(m, sizeof(m), fl, sizeof(fl));
+	CHECK_STR(m, "username is not in the expected format");
+	CHECK_STR(fl, "{\"username\":\"invalid_format\"}");
+	done();
+
+	{
+		char *pw = repeat("p", 129), *body;
+
+		if (asprintf(&body, "{\"username\":\"alice\",\"password\":\"%s\"}", pw) < 0)
+			abort();
+		CHECK(check_and_reply(body) == 1);
+		written(m, sizeof(m), fl, sizeof(fl));
+		CHECK_STR(m, "password is too long");
+		done();
+		free(body);
+		free(pw);
+	}
+
+	CHECK(check_and_reply("[1]") == 1);
+	written(m, sizeof(m), fl, sizeof(fl));
+	CHECK_STR(m, "the body must be a JSON object");
+	CHECK_STR(fl, "{\"body\":\"invalid_type\"}");
+	done();
+}
+
+int main(void)
+{
+	test_helpers();
+	test_ok();
+	test_required();
+	test_invalid_type();
+	test_lengths();
+	test_format_and_choices();
+	test_many();
+	test_reply();
+	return check_summary();
+}
