@@ -4,6 +4,7 @@
 #include "app.h"
 
 #include "log.h"
+#include "revocation.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -133,6 +134,7 @@ static int app_open(struct app *app, const char *argv0, int check_only)
 		fprintf(stderr, "%s: out of memory\n", app->name);
 		return 1;
 	}
+	revoke_install(app);
 	if (log_init(app->name, app->cfg.log_level, app->cfg.log_file) != 0)
 		fprintf(stderr, "%s: cannot open LOG_FILE (%s); logging to standard error\n",
 		    app->name, strerror(errno));

@@ -4,6 +4,7 @@
  */
 #include "cookie.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* RFC 6265 cookie-octet: visible ASCII except DQUOTE, comma, semicolon, backslash. */
@@ -73,4 +74,30 @@ enum cookie_result cookie_get(const char *header, const char *name, char *out, s
 		return COOKIE_FOUND;
 	}
 	return COOKIE_ABSENT;
+}
+
+int cookie_set(struct response *resp, const char *name, const char *value, const char *path,
+    long max_age)
+{
+	for (const char *c = value; *c != '\0'; c++)
+		if (!is_cookie_octet((unsigned char)*c))
+			return -1;
+	return resp_headerf(resp, "Set-Cookie",
+	    "%s=%s; Path=%s; Secure; HttpOnly; SameSite=Strict; Max-Age=%ld", name, value, path,
+	    max_age);
+}
+
+int cookie_set_session(struct response *resp, const char *access, long access_max_age,
+    const char *refresh, long refresh_max_age)
+{
+	if (cookie_set(resp, COOKIE_ACCESS, access, COOKIE_ACCESS_PATH, access_max_age) != 0)
+		return -1;
+	return cookie_set(resp, COOKIE_REFRESH, refresh, COOKIE_REFRESH_PATH, refresh_max_age);
+}
+
+int cookie_clear_session(struct response *resp)
+{
+	if (cookie_set(resp, COOKIE_ACCESS, "", COOKIE_ACCESS_PATH, 0) != 0)
+		return -1;
+	return cookie_set(resp, COOKIE_REFRESH, "", COOKIE_REFRESH_PATH, 0);
 }

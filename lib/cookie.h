@@ -8,7 +8,15 @@
 #ifndef PORTCULLIS_COOKIE_H
 #define PORTCULLIS_COOKIE_H
 
+#include "response.h"
+
 #include <stddef.h>
+
+/* The contract's two cookies: the access token and the refresh token. */
+#define COOKIE_ACCESS "__Host-access"
+#define COOKIE_ACCESS_PATH "/"
+#define COOKIE_REFRESH "__Secure-refresh"
+#define COOKIE_REFRESH_PATH "/api/auth"
 
 #define COOKIE_HEADER_MAX 8192 /* a longer header is ignored as a whole */
 #define COOKIE_PAIRS_MAX 64    /* pairs after this many are not looked at */
@@ -26,5 +34,21 @@ enum cookie_result {
  * RFC 6265 sets, are skipped.  `out` is written only on COOKIE_FOUND.
  */
 enum cookie_result cookie_get(const char *header, const char *name, char *out, size_t outlen);
+
+/*
+ * Adds `Set-Cookie: name=value; Path=path; Secure; HttpOnly;
+ * SameSite=Strict; Max-Age=max_age`.  An empty value with max_age 0 clears
+ * the cookie.  Returns 0, or -1 when the header does not fit or the value
+ * holds a byte outside the cookie-octet set.
+ */
+int cookie_set(struct response *resp, const char *name, const char *value, const char *path,
+    long max_age);
+
+/* Sets both session cookies (access and refresh).  0, or -1. */
+int cookie_set_session(struct response *resp, const char *access, long access_max_age,
+    const char *refresh, long refresh_max_age);
+
+/* Clears both session cookies.  0, or -1. */
+int cookie_clear_session(struct response *resp);
 
 #endif

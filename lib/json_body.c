@@ -516,3 +516,158 @@ void body_reply_error(struct ctx *c, enum body_result r)
 		return;
 	}
 }
+
+/* Appends code point `cp` as UTF-8. */
+static size_t put_utf8(unsigned char *o, unsigned long cp)
+{
+	if (cp < 0x80) {
+		o[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (unsigned char)(0xc0 | (cp >> 6));
+		o[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (unsigned char)(0xe0 | (cp >> 12));
+		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (unsigned char)(0xf0 | (cp >> 18));
+	o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * Decodes the string starting at the quote *p into `o` (room for the raw
+ * length is enough: no escape grows); returns its decoded length and moves
+ * *p past the closing quote.  The input was validated, so it is well-formed.
+ */
+static size_t decode_string(const unsigned char **p, const unsigned char *end, unsigned char *o)
+{
+	const unsigned char *s = *p + 1;
+	size_t n = 0;
+
+	while (s < end && *s != '"') {
+		if (*s != '\\') {
+			o[n++] = *s++;
+			continue;
+		}
+		s++;
+		switch (*s) {
+		case 'b': o[n++] = '\b'; s++; break;
+		case 'f': o[n++] = '\f'; s++; break;
+		case 'n': o[n++] = '\n'; s++; break;
+		case 'r': o[n++] = '\r'; s++; break;
+		case 't': o[n++] = '\t'; s++; break;
+		case 'u': {
+			unsigned long cp = (unsigned long)hex4(s + 1);
+
+			s += 5;
+			if (cp >= 0xd800 && cp <= 0xdbff && s + 6 <= end && s[0] == '\\' && s[1] == 'u') {
+				unsigned long lo = (unsigned long)hex4(s + 2);
+
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				s += 6;
+			}
+			n += put_utf8(o + n, cp);
+			break;
+		}
+		default: o[n++] = *s++; break; /* \" \\ \/ */
+		}
+	}
+	*p = s + 1;
+	return n;
+}
+
+/* Moves *p past one JSON value (validated input). */
+static void skip_value(const unsigned char **p, const unsigned char *end)
+{
+	const unsigned char *s = *p;
+	int depth = 0;
+
+	do {
+		while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+			s++;
+		if (s >= end)
+			break;
+		if (*s == '"') {
+			for (s++; s < end && *s != '"'; s++)
+				if (*s == '\\')
+					s++;
+			s++;
+		} else if (*s == '{' || *s == '[') {
+			depth++;
+			s++;
+		} else if (*s == '}' || *s == ']') {
+			depth--;
+			s++;
+		} else if (*s == ',' || *s == ':') {
+			s++;
+		} else {
+			while (s < end && *s != ',' && *s != '}' && *s != ']' && *s != ' ' &&
+			    *s != '\t' && *s != '\n' && *s != '\r')
+				s++;
+		}
+	} while (depth > 0 && s < end);
+	*p = s;
+}
+
+static void skip_blank(const unsigned char **p, const unsigned char *end)
+{
+	while (*p < end && (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r'))
+		(*p)++;
+}
+
+int body_exact_string(const struct request *req, const char *key, char **out, size_t *len)
+{
+	const unsigned char *p = (const unsigned char *)req->body, *end;
+	unsigned char *buf;
+	size_t klen = strlen(key);
+
+	*out = NULL;
+	*len = 0;
+	if (p == NULL || req->body_len == 0)
+		return 0;
+	end = p + req->body_len;
+	if ((buf = malloc(req->body_len + 1)) == NULL)
+		return -1;
+	skip_blank(&p, end);
+	if (p >= end || *p != '{') {
+		free(buf);
+		return 0;
+	}
+	p++;
+	for (;;) {
+		size_t n;
+
+		skip_blank(&p, end);
+		if (p >= end || *p != '"')
+			break;
+		n = decode_string(&p, end, buf);
+		skip_blank(&p, end);
+		p++; /* ':' */
+		skip_blank(&p, end);
+		if (n == klen && memcmp(buf, key, klen) == 0) {
+			if (p >= end || *p != '"')
+				break;
+			n = decode_string(&p, end, buf);
+			buf[n] = '\0';
+			*out = (char *)buf;
+			*len = n;
+			return 1;
+		}
+		skip_value(&p, end);
+		skip_blank(&p, end);
+		if (p >= end || *p != ',')
+			break;
+		p++;
+	}
+	explicit_bzero(buf, req->body_len + 1);
+	free(buf);
+	return 0;
+}

@@ -83,4 +83,14 @@ int body_json_valid(const char *buf, size_t len);
  */
 void body_reply_error(struct ctx *c, enum body_result r);
 
+/*
+ * The exact bytes of the string member `key` of the top-level object of a
+ * body that body_parse_json() accepted.  cJSON ends a string at an escaped
+ * NUL (`\u0000`); this does not, so credentials keep every byte.  Returns 1
+ * and sets `*out` (malloc'd, NUL-terminated; the caller wipes and frees it)
+ * and `*len`; 0 when the member is absent or not a string (the first member
+ * of that name counts, as with cJSON); -1 when out of memory.
+ */
+int body_exact_string(const struct request *req, const char *key, char **out, size_t *len);
+
 #endif

@@ -153,6 +153,7 @@ static void drop(struct redis *r)
 	if (r->ctx != NULL)
 		redisFree(r->ctx);
 	r->ctx = NULL;
+	r->synced = 0;
 }
 
 void redis_fail(struct redis *r)
@@ -223,11 +224,21 @@ redisContext *redis_conn(struct redis *r)
 			goto fail;
 	}
 	set_state(r, 0);
+	r->synced = r->on_connect == NULL || r->on_connect(r, r->on_connect_arg) == 0;
 	return r->ctx;
 fail:
 	drop(r);
 	set_state(r, 1);
 	return NULL;
+}
+
+redisContext *redis_synced(struct redis *r)
+{
+	redisContext *c = redis_conn(r);
+
+	if (c != NULL && !r->synced && r->on_connect != NULL)
+		r->synced = r->on_connect(r, r->on_connect_arg) == 0;
+	return c != NULL && r->synced && r->ctx != NULL ? r->ctx : NULL;
 }
 
 redisReply *redis_command_argv(struct redis *r, int argc, const char **argv, const size_t *lens)

@@ -28,6 +28,15 @@ struct redis {
 	struct timespec retry_at;
 	int down;
 	unsigned long errors;
+	/*
+	 * Called on every fresh connection before it is used, to bring Redis up
+	 * to date with what it may have missed (revocations replayed from
+	 * PostgreSQL).  `synced` is 1 once it has succeeded on this connection;
+	 * callers that depend on that state check redis_synced().
+	 */
+	int (*on_connect)(struct redis *r, void *arg);
+	void *on_connect_arg;
+	int synced;
 };
 
 /*
@@ -49,6 +58,12 @@ redisReply *redis_command_argv(struct redis *r, int argc, const char **argv, con
 
 /* 1 when PING answers PONG now, else 0. */
 int redis_ping(struct redis *r);
+
+/*
+ * A live connection whose on_connect hook has succeeded (retrying the hook
+ * if it failed before); NULL when Redis is down or not yet in sync.
+ */
+redisContext *redis_synced(struct redis *r);
 
 /* Drops the connection after a failure seen by a caller (pipelines). */
 void redis_fail(struct redis *r);

@@ -39,7 +39,7 @@ int resp_header(struct response *resp, const char *name, const char *value)
 
 int resp_headerf(struct response *resp, const char *name, const char *fmt, ...)
 {
-	char value[1024];
+	char value[RESP_HEADER_VALUE_MAX];
 	va_list ap;
 	int n;
 

@@ -14,7 +14,8 @@
 #include <cJSON.h>
 #include <stddef.h>
 
-#define RESP_HEADERS_MAX 4096
+#define RESP_HEADERS_MAX 8192
+#define RESP_HEADER_VALUE_MAX 6144 /* longest value resp_headerf() formats */
 
 struct response {
 	int status;               /* 0 until a handler answers */

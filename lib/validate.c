@@ -152,3 +152,27 @@ int valid_reply(struct ctx *c, cJSON *fields)
 	resp_error(c->resp, c->req, 422, "validation_failed", message, fields);
 	return 1;
 }
+
+cJSON *valid_exact(const struct valid_field *f, int found, const char *exact, size_t len)
+{
+	enum valid_reason r = VALID_OK;
+	size_t chars = 0;
+	cJSON *map;
+
+	if (found != 1 || (f->format != NULL && memchr(exact, '\0', len) != NULL)) {
+		r = VALID_INVALID_FORMAT;
+	} else {
+		for (size_t i = 0; i < len; i++)
+			chars += ((unsigned char)exact[i] & 0xc0) != 0x80;
+		if (chars < f->min_chars)
+			r = VALID_TOO_SHORT;
+		else if (f->max_chars != 0 && chars > f->max_chars)
+			r = VALID_TOO_LONG;
+	}
+	if (r == VALID_OK)
+		return NULL;
+	map = cJSON_CreateObject();
+	if (map == NULL || !cJSON_AddStringToObject(map, f->name, valid_reason_name(r)))
+		abort(); /* as valid_check(): NULL must only ever mean "valid" */
+	return map;
+}

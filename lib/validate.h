@@ -93,6 +93,15 @@ cJSON *valid_check(const cJSON *obj, const struct valid_field *fields, size_t n,
     const char *values[]);
 
 /*
+ * Checks field `f` again on its exact bytes (see body_exact_string(), which
+ * keeps an escaped NUL that cJSON would cut the string at): `found` 0 or a
+ * NUL in a field with a format is invalid_format, and the bounds are
+ * counted on all `len` bytes.  Returns NULL when valid, else a new fields map
+ * ({"password": "too_long"}) for valid_reply().
+ */
+cJSON *valid_exact(const struct valid_field *f, int found, const char *exact, size_t len);
+
+/*
  * With `fields` NULL, does nothing and returns 0.  Otherwise takes ownership
  * of `fields`, answers 422 validation_failed with it as the `fields` map and a
  * message naming the first failing field ("password is too short"), and

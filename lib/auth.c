@@ -1,0 +1,143 @@
+/*
+ * auth.c - see auth.h.
+ */
+#include "auth.h"
+
+#include "cookie.h"
+#include "log.h"
+#include "revocation.h"
+#include "user.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* The token after "Bearer " (scheme case-insensitive), or NULL. */
+static const char *bearer_of(const struct request *req)
+{
+	const char *h = req_header(req, "Authorization");
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return h;
+}
+
+int auth_has_bearer(const struct request *req)
+{
+	return bearer_of(req) != NULL;
+}
+
+int auth_token(const struct request *req, char *out, size_t outlen, int *via_cookie)
+{
+	const char *b = bearer_of(req);
+
+	*via_cookie = 0;
+	if (b != NULL) {
+		size_t n = strlen(b);
+
+		while (n > 0 && b[n - 1] == ' ')
+			n--;
+		if (n == 0 || n >= outlen)
+			return 0;
+		memcpy(out, b, n);
+		out[n] = '\0';
+		return 1;
+	}
+	if (cookie_get(req_header(req, "Cookie"), COOKIE_ACCESS, out, outlen) == COOKIE_FOUND &&
+	    out[0] != '\0') {
+		*via_cookie = 1;
+		return 1;
+	}
+	return 0;
+}
+
+enum auth_result auth_require(struct ctx *c, struct auth *a, char **user_cached)
+{
+	char token[TOKEN_MAX_LEN + 1], key[96];
+	enum token_result tr;
+	enum revoke_state st;
+
+	if (user_cached != NULL)
+		*user_cached = NULL;
+	if (!auth_token(c->req, token, sizeof(token), &a->via_cookie))
+		return AUTH_MISSING;
+	tr = token_verify(c->cfg, token, (long)time(NULL), &a->claims);
+	explicit_bzero(token, sizeof(token));
+	if (tr != TOKEN_OK) {
+		if (log_enabled(LOG_DEBUG)) {
+			cJSON *f = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(f, "request_id", c->req->id);
+			cJSON_AddStringToObject(f, "reason", token_result_name(tr));
+			log_event(LOG_DEBUG, "access token refused", f);
+		}
+		return AUTH_INVALID;
+	}
+	user_cache_key(a->claims.sub, key, sizeof(key));
+	st = revoke_check(c->app, a->claims.sid, user_cached != NULL ? key : NULL, user_cached);
+	if (st != REVOKE_LIVE) {
+		if (user_cached != NULL) {
+			free(*user_cached);
+			*user_cached = NULL;
+		}
+		return st == REVOKE_REVOKED ? AUTH_REVOKED : AUTH_UNAVAILABLE;
+	}
+	snprintf(c->req->user_id, sizeof(c->req->user_id), "%s", a->claims.sub);
+	return AUTH_OK;
+}
+
+void auth_reply(struct ctx *c, enum auth_result r)
+{
+	if (r == AUTH_UNAVAILABLE)
+		app_unavailable(c);
+	else
+		resp_error(c->resp, c->req, 401, "unauthenticated",
+		    r == AUTH_MISSING ? "authentication required" : "the access token is not valid",
+		    NULL);
+}
+
+/* 1 when `origin` appears exactly in the comma-separated `list`. */
+static int origin_listed(const char *list, const char *origin)
+{
+	size_t olen = strlen(origin);
+
+	while (list != NULL && *list != '\0') {
+		const char *end = strchr(list, ',');
+		const char *s = list, *e = end != NULL ? end : list + strlen(list);
+
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if ((size_t)(e - s) == olen && memcmp(s, origin, olen) == 0)
+			return 1;
+		list = end != NULL ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+int auth_refuse_cross_site(struct ctx *c, int cookie_auth)
+{
+	const char *m = c->req->method, *origin, *host;
+	char own[300];
+
+	if (!cookie_auth || (strcmp(m, "POST") != 0 && strcmp(m, "PUT") != 0 && strcmp(m, "DELETE") != 0))
+		return 0;
+	origin = req_header(c->req, "Origin");
+	if (origin == NULL)
+		return 0;
+	if (origin_listed(c->cfg->cors_allowed_origins, origin))
+		return 0;
+	host = req_header(c->req, "Host");
+	if (host != NULL && snprintf(own, sizeof(own), "https://%s", host) < (int)sizeof(own) &&
+	    strcmp(own, origin) == 0)
+		return 0;
+	resp_error(c->resp, c->req, 403, "origin_not_allowed",
+	    "this origin may not make cookie-authenticated changes", NULL);
+	return 1;
+}

@@ -1,0 +1,53 @@
+/*
+ * revocation.h - whether a session (and so every access token carrying its
+ * `sid`) has been revoked: by logout, refresh-token reuse or a password
+ * change.
+ *
+ * PostgreSQL is the record (sessions.revoked_at); Redis is the fast path
+ * (`pc:rv:<sid>`, kept as long as an access token of that session can live).
+ * A revocation is written to PostgreSQL first, then to Redis.  Redis can
+ * miss one - it was down, or restarted empty or from an old snapshot - and
+ * every such case breaks the process' connection, so every fresh Redis
+ * connection first replays the revocations of the last access-token lifetime
+ * from PostgreSQL (the redis on_connect hook) before it answers a check.
+ * Until that replay has succeeded, and while Redis is down, checks go to
+ * PostgreSQL.  So a revocation holds at once, on every process and host,
+ * through a Redis restart and while Redis is down.
+ */
+#ifndef PORTCULLIS_REVOCATION_H
+#define PORTCULLIS_REVOCATION_H
+
+#include "app.h"
+
+#include <stddef.h>
+
+#define REVOKE_KEY_PREFIX "pc:rv:"
+
+enum revoke_state {
+	REVOKE_LIVE,
+	REVOKE_REVOKED,
+	REVOKE_UNAVAILABLE, /* neither Redis (in sync) nor PostgreSQL answered */
+};
+
+/* Installs the replay hook on the app's Redis connection.  Call once at startup. */
+void revoke_install(struct app *app);
+
+/*
+ * Whether session `sid` is revoked.  With `extra_key` (may be NULL) the same
+ * Redis round trip also fetches that key into `*extra` (malloc'd, caller
+ * frees; NULL when absent or when Redis was not used).
+ */
+enum revoke_state revoke_check(struct app *app, const char *sid, const char *extra_key,
+    char **extra);
+
+/*
+ * Publishes revocations already committed to PostgreSQL to Redis (one
+ * pipelined round trip).  Failure is not an error: the connection is
+ * dropped and the next one replays them.
+ */
+void revoke_publish(struct app *app, const char *const *sids, size_t n);
+
+/* Seconds a revocation marker must outlive: every access token of the session. */
+long revoke_marker_ttl(const struct config *cfg);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * register.c - the `register` responder: POST /api/auth/register.
+ *
+ * {"username", "password"} -> 201 {"user"}.  The name must be 3-32 of
+ * [A-Za-z0-9_.-] and free case-insensitively (the unique index on
+ * lower(username) decides, so two racing registrations cannot both win);
+ * the password PASSWORD_MIN_LENGTH..128 code points, every byte kept.
+ */
+#include "app.h"
+#include "json_body.h"
+#include "password.h"
+#include "user.h"
+#include "validate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void register_user(struct ctx *c)
+{
+	const struct valid_field fields[] = {
+		{ "username", 1, 3, 32, valid_username_format, NULL },
+		{ "password", 1, (size_t)c->cfg->password_min_length, 128, NULL, NULL },
+	};
+	const char *v[2], *params[2];
+	cJSON *body = NULL;
+	char *password = NULL, *username = NULL, hash[PW_HASH_MAX] = "", sqlstate[6];
+	size_t password_len = 0, username_len = 0;
+	int found;
+	PGresult *res;
+	enum body_result br;
+	enum db_status st;
+	struct user u;
+
+	br = body_parse_json(c->req, (size_t)c->cfg->max_body_bytes, 1, &body);
+	if (br != BODY_JSON_OK) {
+		body_reply_error(c, br);
+		return;
+	}
+	if (valid_reply(c, valid_check(body, fields, 2, v)))
+		goto out;
+	/* cJSON stops a string at an escaped NUL: check and use the exact bytes. */
+	found = body_exact_string(c->req, "username", &username, &username_len);
+	if (found < 0 || valid_reply(c, valid_exact(&fields[0], found, username, username_len)))
+		goto out;
+	found = body_exact_string(c->req, "password", &password, &password_len);
+	if (found < 0 || valid_reply(c, valid_exact(&fields[1], found, password, password_len)))
+		goto out;
+	if (pw_hash(password, password_len, (int)c->cfg->bcrypt_cost, hash) != 0) {
+		resp_json(c->resp, c->req, 500, NULL);
+		goto out;
+	}
+	params[0] = v[0];
+	params[1] = hash;
+	st = db_exec(&c->app->db,
+	    "INSERT INTO users (username, password_hash) VALUES ($1, $2)"
+	    " RETURNING id::text, username, " USER_CREATED_AT_SQL("created_at"),
+	    2, params, &res, sqlstate);
+	if (st == DB_DOWN) {
+		app_unavailable(c);
+		goto out;
+	}
+	if (st == DB_ERROR && strcmp(sqlstate, "23505") == 0) {
+		resp_error(c->resp, c->req, 409, "username_taken", "that username is taken", NULL);
+		goto out;
+	}
+	if (st != DB_OK) {
+		resp_json(c->resp, c->req, 500, NULL);
+		goto out;
+	}
+	if (user_set(&u, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2)) == 0) {
+		cJSON *answer = cJSON_CreateObject();
+
+		snprintf(c->req->user_id, sizeof(c->req->user_id), "%s", u.id);
+		cJSON_AddItemToObject(answer, "user", user_json(&u));
+		resp_json(c->resp, c->req, 201, answer);
+		user_cache_put(c->app, &u);
+	} else {
+		resp_json(c->resp, c->req, 500, NULL);
+	}
+	PQclear(res);
+out:
+	free(username);
+	if (password != NULL) {
+		explicit_bzero(password, password_len);
+		free(password);
+	}
+	explicit_bzero(hash, sizeof(hash));
+	cJSON_Delete(body);
+}
+
+static const struct route routes[] = {
+	{ "POST", "/api/auth/register", POLICY_AUTH, register_user },
+};
+
+int main(int argc, char **argv)
+{
+	return app_main(argc, argv, "register", routes, sizeof(routes) / sizeof(routes[0]));
+}

@@ -1,0 +1,324 @@
+/*
+ * session.c - the `session` responder: what a logged-in client does with its
+ * session.
+ *
+ *   POST /api/auth/refresh   rotate the refresh token: a new pair
+ *   POST /api/auth/logout    revoke the session, clear the cookies
+ *   POST /api/auth/password  change the password, revoke every session
+ *   GET  /api/me             who am I
+ *
+ * The cookie transport is used unless the request says otherwise (a
+ * refresh token in the body, an Authorization: Bearer header).  A
+ * cookie-authenticated write from a foreign Origin is refused before
+ * anything changes (auth_refuse_cross_site()).
+ */
+#include "app.h"
+#include "auth.h"
+#include "cookie.h"
+#include "json_body.h"
+#include "log.h"
+#include "login_guard.h"
+#include "password.h"
+#include "revocation.h"
+#include "session_reply.h"
+#include "session_store.h"
+#include "user.h"
+#include "validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* 1 when the request carries a body at all (Content-Length > 0). */
+static int has_body(const struct request *req)
+{
+	const char *cl = req_header(req, "Content-Length");
+
+	return cl != NULL && *cl != '\0' && strspn(cl, "0") != strlen(cl);
+}
+
+/* 1 when a session cookie (access or refresh) came with the request. */
+static int has_session_cookie(const struct request *req)
+{
+	char buf[8];
+	const char *h = req_header(req, "Cookie");
+
+	return cookie_get(h, COOKIE_ACCESS, buf, sizeof(buf)) != COOKIE_ABSENT ||
+	    cookie_get(h, COOKIE_REFRESH, buf, sizeof(buf)) != COOKIE_ABSENT;
+}
+
+/*
+ * The optional JSON body of refresh and logout: `*token` is its
+ * "refresh_token" (NULL when absent).  Returns 0, or 1 when it answered an
+ * error (a body that is there must be valid).
+ */
+static int optional_token_body(struct ctx *c, cJSON **body, const char **token)
+{
+	static const struct valid_field fields[] = {
+		{ "refresh_token", 0, 0, 0, NULL, NULL },
+	};
+	enum body_result br;
+
+	*body = NULL;
+	*token = NULL;
+	if (!has_body(c->req))
+		return 0;
+	br = body_parse_json(c->req, (size_t)c->cfg->max_body_bytes, 1, body);
+	if (br != BODY_JSON_OK) {
+		body_reply_error(c, br);
+		return 1;
+	}
+	return valid_reply(c, valid_check(*body, fields, 1, token));
+}
+
+static void refresh(struct ctx *c)
+{
+	char cookie[SESS_REFRESH_LEN + 2];
+	const char *token;
+	cJSON *body = NULL;
+	struct sess_tokens t = { 0 };
+	struct user u;
+	int bearer;
+
+	if (auth_refuse_cross_site(c, !auth_has_bearer(c->req) && has_session_cookie(c->req)))
+		return;
+	if (optional_token_body(c, &body, &token))
+		goto out;
+	bearer = token != NULL;
+	if (!bearer) {
+		if (cookie_get(req_header(c->req, "Cookie"), COOKIE_REFRESH, cookie, sizeof(cookie)) ==
+		    COOKIE_FOUND)
+			token = cookie;
+	}
+	if (token == NULL) {
+		resp_error(c->resp, c->req, 401, "unauthenticated", "no refresh token", NULL);
+		goto out;
+	}
+	switch (sess_refresh(c->app, token, &t, &u)) {
+	case SESS_OK:
+		snprintf(c->req->user_id, sizeof(c->req->user_id), "%s", u.id);
+		sess_reply(c, &t, &u, bearer);
+		break;
+	case SESS_INVALID:
+		resp_error(c->resp, c->req, 401, "unauthenticated",
+		    "the refresh token is not valid", NULL);
+		break;
+	case SESS_REUSED:
+		snprintf(c->req->user_id, sizeof(c->req->user_id), "%s", u.id);
+		if (!bearer)
+			cookie_clear_session(c->resp);
+		resp_error(c->resp, c->req, 401, "refresh_token_reused",
+		    "this refresh token was already used; the session is revoked", NULL);
+		break;
+	case SESS_DOWN:
+		app_unavailable(c);
+		break;
+	case SESS_ERROR:
+		break; /* 500 */
+	}
+out:
+	explicit_bzero(cookie, sizeof(cookie));
+	sess_tokens_free(&t);
+	cJSON_Delete(body);
+}
+
+static void logout(struct ctx *c)
+{
+	char cookie[SESS_REFRESH_LEN + 2] = "";
+	const char *token;
+	const char *sid = NULL;
+	cJSON *body = NULL;
+	struct auth a;
+	char access[TOKEN_MAX_LEN + 1];
+	int via_cookie = 0, have_access;
+	struct token_claims claims;
+
+	have_access = auth_token(c->req, access, sizeof(access), &via_cookie);
+	if (auth_refuse_cross_site(c, !auth_has_bearer(c->req) && has_session_cookie(c->req)))
+		goto out;
+	if (optional_token_body(c, &body, &token))
+		goto out;
+	if (token == NULL &&
+	    cookie_get(req_header(c->req, "Cookie"), COOKIE_REFRESH, cookie, sizeof(cookie)) ==
+		COOKIE_FOUND)
+		token = cookie;
+	/* A token that verifies names its session; an expired or bad one revokes nothing. */
+	if (have_access && token_verify(c->cfg, access, (long)time(NULL), &claims) == TOKEN_OK) {
+		memcpy(&a.claims, &claims, sizeof(claims));
+		sid = a.claims.sid;
+		snprintf(c->req->user_id, sizeof(c->req->user_id), "%s", a.claims.sub);
+	}
+	if (sid != NULL || token != NULL) {
+		switch (sess_logout(c->app, sid, token)) {
+		case SESS_OK:
+			break;
+		case SESS_DOWN:
+			app_unavailable(c);
+			goto out;
+		default:
+			goto out; /* 500 */
+		}
+	}
+	cookie_clear_session(c->resp);
+	resp_empty(c->resp, 204);
+out:
+	explicit_bzero(access, sizeof(access));
+	explicit_bzero(cookie, sizeof(cookie));
+	cJSON_Delete(body);
+}
+
+static void change_password(struct ctx *c)
+{
+	const struct valid_field fields[] = {
+		{ "current_password", 1, 0, 0, NULL, NULL },
+		{ "new_password", 1, (size_t)c->cfg->password_min_length, 128, NULL, NULL },
+	};
+	const char *v[2], *params[1];
+	char *current = NULL, *fresh = NULL, hash[PW_HASH_MAX] = "";
+	size_t current_len = 0, fresh_len = 0;
+	unsigned char name_hash[CRYPTO_SHA256_LEN];
+	cJSON *body = NULL;
+	PGresult *res = NULL;
+	struct auth a;
+	enum auth_result ar;
+	enum body_result br;
+	enum db_status st;
+	int found, locked, ok;
+	long retry_after;
+
+	ar = auth_require(c, &a, NULL);
+	if (ar == AUTH_OK && auth_refuse_cross_site(c, a.via_cookie))
+		return;
+	if (ar != AUTH_OK) {
+		auth_reply(c, ar);
+		return;
+	}
+	br = body_parse_json(c->req, (size_t)c->cfg->max_body_bytes, 1, &body);
+	if (br != BODY_JSON_OK) {
+		body_reply_error(c, br);
+		return;
+	}
+	if (valid_reply(c, valid_check(body, fields, 2, v)))
+		goto out;
+	if ((found = body_exact_string(c->req, "current_password", &current, &current_len)) < 0)
+		goto out;
+	if ((found = body_exact_string(c->req, "new_password", &fresh, &fresh_len)) < 0 ||
+	    valid_reply(c, valid_exact(&fields[1], found, fresh, fresh_len)))
+		goto out;
+
+	params[0] = a.claims.sub;
+	st = db_exec(&c->app->db, "SELECT username, password_hash FROM users WHERE id = $1::uuid", 1,
+	    params, &res, NULL);
+	if (st != DB_OK)
+		goto db_failed;
+	if (PQntuples(res) != 1) {
+		auth_reply(c, AUTH_INVALID);
+		goto out;
+	}
+	/* A wrong current password counts as a failed login of this name. */
+	if (guard_name_hash(c->cfg, PQgetvalue(res, 0, 0), name_hash) != 0)
+		goto out;
+	if ((st = guard_check(c->app, name_hash, &locked, &retry_after)) != DB_OK)
+		goto db_failed;
+	if (locked) {
+		resp_headerf(c->resp, "Retry-After", "%ld", retry_after);
+		resp_error(c->resp, c->req, 429, "rate_limited",
+		    "too many failed logins for this username; try again later", NULL);
+		goto out;
+	}
+	ok = pw_verify(current != NULL ? current : "", current_len, PQgetvalue(res, 0, 1)) == 1 &&
+	    current != NULL;
+	if (!ok) {
+		if (guard_fail(c->app, name_hash) == DB_DOWN)
+			goto db_failed;
+		resp_error(c->resp, c->req, 401, "invalid_credentials", "the current password is wrong",
+		    NULL);
+		goto out;
+	}
+	if (pw_hash(fresh, fresh_len, (int)c->cfg->bcrypt_cost, hash) != 0)
+		goto out;
+	switch (sess_change_password(c->app, a.claims.sub, hash)) {
+	case SESS_OK:
+		break;
+	case SESS_DOWN:
+		goto db_failed;
+	default:
+		goto out;
+	}
+	guard_reset(c->app, name_hash);
+	{
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "request_id", c->req->id);
+		cJSON_AddStringToObject(f, "user_id", a.claims.sub);
+		log_event(LOG_INFO, "password changed: every session revoked", f);
+	}
+	cookie_clear_session(c->resp);
+	resp_empty(c->resp, 204);
+	goto out;
+db_failed:
+	app_unavailable(c);
+out:
+	PQclear(res);
+	explicit_bzero(hash, sizeof(hash));
+	if (current != NULL) {
+		explicit_bzero(current, current_len);
+		free(current);
+	}
+	if (fresh != NULL) {
+		explicit_bzero(fresh, fresh_len);
+		free(fresh);
+	}
+	cJSON_Delete(body);
+}
+
+static void me(struct ctx *c)
+{
+	struct auth a;
+	enum auth_result ar;
+	char *cached = NULL;
+	struct user u;
+	cJSON *answer;
+	int found = 0;
+
+	/* The common path: the user's record rides on the revocation round trip. */
+	ar = auth_require(c, &a, &cached);
+	if (ar != AUTH_OK) {
+		auth_reply(c, ar);
+		return;
+	}
+	if (cached != NULL && user_parse(cached, &u) == 0 && strcmp(u.id, a.claims.sub) == 0)
+		found = 1;
+	free(cached);
+	if (!found) {
+		switch (user_load(c->app, a.claims.sub, &u, &found)) {
+		case DB_OK:
+			break;
+		case DB_DOWN:
+			app_unavailable(c);
+			return;
+		case DB_ERROR:
+			return; /* 500 */
+		}
+		if (!found) {
+			auth_reply(c, AUTH_INVALID);
+			return;
+		}
+		user_cache_put(c->app, &u);
+	}
+	answer = cJSON_CreateObject();
+	cJSON_AddItemToObject(answer, "user", user_json(&u));
+	resp_json(c->resp, c->req, 200, answer);
+}
+
+static const struct route routes[] = {
+	{ "POST", "/api/auth/refresh", POLICY_AUTH, refresh },
+	{ "POST", "/api/auth/logout", POLICY_AUTH, logout },
+	{ "POST", "/api/auth/password", POLICY_AUTH, change_password },
+	{ "GET", "/api/me", POLICY_API, me },
+};
+
+int main(int argc, char **argv)
+{
+	return app_main(argc, argv, "session", routes, sizeof(routes) / sizeof(routes[0]));
+}
