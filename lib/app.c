@@ -68,11 +68,38 @@ static void log_request(const struct request *req, const struct response *resp)
 	log_event(level, "request", f);
 }
 
+/*
+ * Applies the request's rate-limit policy: adds the RateLimit fields, and
+ * answers 429 (returning 1) when the client is over its limit.
+ */
+static int rate_limited(struct app *app, struct request *req, struct response *resp)
+{
+	enum rl_policy policy = rl_policy_for(req->method, req->path);
+	const char *name = rl_policy_name(policy);
+	struct rl_decision d;
+
+	if (policy == POLICY_NONE || !req->client_known ||
+	    rl_check(&app->cfg, &app->redis, app->rl_memory, &app->rl_stats, policy, &req->client,
+		&d) != 0)
+		return 0;
+	resp_headerf(resp, "RateLimit-Policy", "\"%s\";q=%ld;w=%ld", name, d.limit, d.window);
+	resp_headerf(resp, "RateLimit", "\"%s\";r=%ld;t=%ld", name, d.remaining, d.reset);
+	resp_headerf(resp, "RateLimit-Limit", "%ld", d.limit);
+	resp_headerf(resp, "RateLimit-Remaining", "%ld", d.remaining);
+	resp_headerf(resp, "RateLimit-Reset", "%ld", d.reset);
+	if (d.allowed)
+		return 0;
+	resp_headerf(resp, "Retry-After", "%ld", d.retry_after);
+	resp_error(resp, req, 429, "rate_limited", "too many requests; try again later", NULL);
+	return 1;
+}
+
 static void handle(struct app *app, struct io *io)
 {
 	struct request req;
 	struct response resp;
 	struct route_match m;
+	enum route_result rr;
 	struct ctx c;
 	const struct config *cfg = &app->cfg;
 
@@ -84,12 +111,16 @@ static void handle(struct app *app, struct io *io)
 		resp_error(&resp, &req, 404, "not_found", "no such resource", NULL);
 		goto answer;
 	}
-	switch (route_match(app->routes, app->nroutes, req.method, req.path, &m)) {
+	rr = route_match(app->routes, app->nroutes, req.method, req.path, &m);
+	if (m.template != NULL)
+		req.route = m.template;
+	if (rate_limited(app, &req, &resp))
+		goto answer;
+	switch (rr) {
 	case ROUTE_NOT_FOUND:
 		resp_error(&resp, &req, 404, "not_found", "no such resource", NULL);
 		goto answer;
 	case ROUTE_METHOD_NOT_ALLOWED:
-		req.route = m.template;
 		resp_header(&resp, "Allow", m.allow);
 		resp_error(&resp, &req, 405, "method_not_allowed", "method not allowed here", NULL);
 		goto answer;
@@ -135,6 +166,11 @@ static int app_open(struct app *app, const char *argv0, int check_only)
 		return 1;
 	}
 	revoke_install(app);
+	app->rl_memory = calloc(1, sizeof(*app->rl_memory));
+	if (app->rl_memory == NULL) {
+		fprintf(stderr, "%s: out of memory\n", app->name);
+		return 1;
+	}
 	if (log_init(app->name, app->cfg.log_level, app->cfg.log_file) != 0)
 		fprintf(stderr, "%s: cannot open LOG_FILE (%s); logging to standard error\n",
 		    app->name, strerror(errno));
@@ -147,6 +183,8 @@ static void app_close(struct app *app)
 	db_close(&app->db);
 	redis_close(&app->redis);
 	addr_list_free(&app->trusted_proxies);
+	free(app->rl_memory);
+	app->rl_memory = NULL;
 	cfg_free(&app->cfg);
 	log_close();
 }

@@ -14,6 +14,7 @@
 
 #include "client_addr.h"
 #include "config.h"
+#include "rate_limit.h"
 #include "db.h"
 #include "redis.h"
 #include "request.h"
@@ -31,6 +32,8 @@ struct app {
 	struct addr_list trusted_proxies;
 	struct db db;
 	struct redis redis;
+	struct rl_memory *rl_memory; /* the rate limits' fallback while Redis is down */
+	struct rl_stats rl_stats;
 };
 
 /* What a handler gets: the process and this one exchange. */

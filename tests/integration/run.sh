@@ -28,7 +28,20 @@ stop_stack() { scripts/stack.sh down >/dev/null 2>&1 || true; }
 stop_stack
 rm -rf "$VAR_DIR"
 mkdir -p "$VAR_DIR"
-: >"$PORTCULLIS_ENV_FILE"
+# Settings the suite relies on: cheap bcrypt, short windows so that
+# "after the interval" cases do not wait long, and rate limits high enough
+# that only the rate-limit tests (which restart the web server with their
+# own limits) ever meet them.  Tests read them back from
+# `scripts/stack.sh env`.
+cat >"$PORTCULLIS_ENV_FILE" <<'EOT'
+BCRYPT_COST=4
+REFRESH_REUSE_INTERVAL=3
+LOGIN_MAX_FAILURES=5
+LOGIN_FAILURE_WINDOW=8
+LOG_LEVEL=debug
+RATE_LIMIT_AUTH=100000/60
+RATE_LIMIT_API=100000/60
+EOT
 trap stop_stack EXIT
 
 if ! scripts/stack.sh up >"$ROOT/build/test-logs/stack-up.log" 2>&1; then

@@ -1,0 +1,220 @@
+/*
+ * rate_limit.c - see rate_limit.h.
+ */
+#include "rate_limit.h"
+
+#include "log.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/*
+ * The same GCRA as rl_gcra(), run by Redis atomically with Redis' clock.
+ * ARGV[1] = T (µs between requests), ARGV[2] = N * T (the bucket).
+ * Returns {allowed, µs the stored arrival time is ahead of now}.
+ */
+static const char gcra_script[] =
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
+    "local step = tonumber(ARGV[1])\n"
+    "local cap = tonumber(ARGV[2])\n"
+    "local tat = tonumber(redis.call('GET', KEYS[1]))\n"
+    "if tat == nil or tat < now then tat = now end\n"
+    "local nxt = tat + step\n"
+    "if nxt - now > cap then return {0, tat - now} end\n"
+    "redis.call('SET', KEYS[1], string.format('%.0f', nxt), 'PX', math.ceil((nxt - now) / 1000))\n"
+    "return {1, nxt - now}\n";
+
+static int64_t step_us(long limit, long window)
+{
+	int64_t t = (int64_t)window * 1000000 / limit;
+
+	return t > 0 ? t : 1;
+}
+
+static long ceil_s(int64_t us)
+{
+	return us <= 0 ? 0 : (long)((us + 999999) / 1000000);
+}
+
+/* Fills `d` from how far ahead of now the arrival time is. */
+static void decide(int allowed, int64_t ahead, long limit, long window, struct rl_decision *d)
+{
+	int64_t t = step_us(limit, window), cap = t * limit;
+
+	d->allowed = allowed;
+	d->limit = limit;
+	d->window = window;
+	d->reset = ceil_s(ahead);
+	if (allowed) {
+		d->remaining = (long)((cap - ahead) / t);
+		d->retry_after = 0;
+	} else {
+		d->remaining = 0;
+		d->retry_after = ceil_s(ahead + t - cap);
+		if (d->retry_after < 1)
+			d->retry_after = 1;
+	}
+}
+
+void rl_gcra(int64_t now_us, int64_t *tat_us, long limit, long window, struct rl_decision *d)
+{
+	int64_t t = step_us(limit, window), cap = t * limit;
+	int64_t tat = *tat_us > now_us ? *tat_us : now_us;
+	int64_t next = tat + t;
+
+	if (next - now_us > cap) {
+		decide(0, tat - now_us, limit, window, d);
+		return;
+	}
+	*tat_us = next;
+	decide(1, next - now_us, limit, window, d);
+}
+
+enum rl_policy rl_policy_for(const char *method, const char *path)
+{
+	if (strcmp(path, "/api/health") == 0 || strcmp(path, "/api/ready") == 0)
+		return POLICY_NONE;
+	if (strcmp(method, "POST") == 0 && strncmp(path, "/api/auth/", 10) == 0)
+		return POLICY_AUTH;
+	if (strcmp(path, "/api") == 0 || strncmp(path, "/api/", 5) == 0)
+		return POLICY_API;
+	return POLICY_NONE;
+}
+
+const char *rl_policy_name(enum rl_policy p)
+{
+	return p == POLICY_AUTH ? "auth" : p == POLICY_API ? "api" : "none";
+}
+
+int rl_policy_limit(const struct config *cfg, enum rl_policy policy, long *limit, long *window)
+{
+	const struct cfg_rate *r = policy == POLICY_AUTH ? &cfg->rate_limit_auth
+	    : policy == POLICY_API			 ? &cfg->rate_limit_api
+							 : NULL;
+
+	if (r == NULL || r->limit <= 0)
+		return 0;
+	*limit = r->limit;
+	*window = r->window;
+	return 1;
+}
+
+void rl_memory_check(struct rl_memory *mem, const unsigned char key[17], int64_t now_us,
+    long limit, long window, struct rl_decision *d)
+{
+	struct rl_slot *slot = NULL;
+
+	for (size_t i = 0; i < mem->used; i++) {
+		if (memcmp(mem->slots[i].key, key, 17) == 0) {
+			slot = &mem->slots[i];
+			break;
+		}
+	}
+	if (slot == NULL) {
+		if (mem->used < RL_MEMORY_SLOTS) {
+			slot = &mem->slots[mem->used++];
+		} else {
+			/* Full: the entry furthest in the past goes (an expired one first). */
+			slot = &mem->slots[0];
+			for (size_t i = 1; i < mem->used; i++)
+				if (mem->slots[i].tat_us < slot->tat_us)
+					slot = &mem->slots[i];
+		}
+		memcpy(slot->key, key, 17);
+		slot->tat_us = 0;
+	}
+	rl_gcra(now_us, &slot->tat_us, limit, window, d);
+}
+
+/* SHA-1 of the script, as EVALSHA wants it. */
+static const char *script_sha(void)
+{
+	static char hex[41];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (hex[0] == '\0' &&
+	    EVP_Digest(gcra_script, sizeof(gcra_script) - 1, md, &n, EVP_sha1(), NULL) == 1 && n == 20)
+		for (unsigned int i = 0; i < n; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return hex[0] != '\0' ? hex : NULL;
+}
+
+/* One decision through Redis; 0, or -1 when Redis could not decide. */
+static int check_redis(struct redis *redis, const char *key, long limit, long window,
+    struct rl_decision *d)
+{
+	char step[24], cap[24];
+	const char *sha = script_sha();
+	const char *argv[6] = { "EVALSHA", sha, "1", key, step, cap };
+	redisReply *rep;
+	int rc = -1;
+
+	if (sha == NULL || redis_conn(redis) == NULL)
+		return -1;
+	snprintf(step, sizeof(step), "%lld", (long long)step_us(limit, window));
+	snprintf(cap, sizeof(cap), "%lld", (long long)(step_us(limit, window) * limit));
+	rep = redis_command_argv(redis, 6, argv, NULL);
+	if (rep != NULL && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+		/* First use on this server (or its cache was flushed): EVAL loads it. */
+		freeReplyObject(rep);
+		argv[0] = "EVAL";
+		argv[1] = gcra_script;
+		rep = redis_command_argv(redis, 6, argv, NULL);
+	}
+	if (rep != NULL && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+	    rep->element[0]->type == REDIS_REPLY_INTEGER &&
+	    rep->element[1]->type == REDIS_REPLY_INTEGER) {
+		decide(rep->element[0]->integer == 1, rep->element[1]->integer, limit, window, d);
+		rc = 0;
+	} else if (rep != NULL) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "backend", "redis");
+		cJSON_AddStringToObject(f, "error", rep->type == REDIS_REPLY_ERROR ? rep->str : "bad reply");
+		log_event(LOG_ERROR, "rate limit script failed", f);
+	}
+	freeReplyObject(rep);
+	return rc;
+}
+
+int rl_check(const struct config *cfg, struct redis *redis, struct rl_memory *mem,
+    struct rl_stats *stats, enum rl_policy policy, const struct addr *client,
+    struct rl_decision *d)
+{
+	struct addr limited;
+	char hash[ADDR_HASH_HEX + 1], key[64];
+	unsigned char mkey[17];
+	long limit, window;
+	struct timespec ts;
+
+	if (!rl_policy_limit(cfg, policy, &limit, &window))
+		return -1;
+	addr_limit_key(client, &limited);
+	if (addr_hash(cfg->ip_hash_secret, strlen(cfg->ip_hash_secret), &limited, hash) != 0)
+		return -1;
+	snprintf(key, sizeof(key), RL_KEY_PREFIX "%s:%s", rl_policy_name(policy), hash);
+	if (check_redis(redis, key, limit, window, d) != 0) {
+		if (mem == NULL)
+			return -1;
+		mkey[0] = (unsigned char)policy;
+		for (int i = 0; i < 16; i++) {
+			unsigned int byte;
+
+			sscanf(hash + 2 * i, "%2x", &byte);
+			mkey[1 + i] = (unsigned char)byte;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		rl_memory_check(mem, mkey, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, limit,
+		    window, d);
+		if (stats != NULL)
+			stats->fallback_decisions++;
+	}
+	if (!d->allowed && stats != NULL && (size_t)policy < sizeof(stats->blocked) / sizeof(stats->blocked[0]))
+		stats->blocked[policy]++;
+	return 0;
+}
