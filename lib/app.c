@@ -68,29 +68,42 @@ static void log_request(const struct request *req, const struct response *resp)
 	log_event(level, "request", f);
 }
 
-/*
- * Applies the request's rate-limit policy: adds the RateLimit fields, and
- * answers 429 (returning 1) when the client is over its limit.
- */
-static int rate_limited(struct app *app, struct request *req, struct response *resp)
+/* Adds the RateLimit fields of decision `d` under policy `name`. */
+static void rate_limit_headers(struct response *resp, const char *name, const struct rl_decision *d)
 {
-	enum rl_policy policy = rl_policy_for(req->method, req->path);
-	const char *name = rl_policy_name(policy);
+	resp_headerf(resp, "RateLimit-Policy", "\"%s\";q=%ld;w=%ld", name, d->limit, d->window);
+	resp_headerf(resp, "RateLimit", "\"%s\";r=%ld;t=%ld", name, d->remaining, d->reset);
+	resp_headerf(resp, "RateLimit-Limit", "%ld", d->limit);
+	resp_headerf(resp, "RateLimit-Remaining", "%ld", d->remaining);
+	resp_headerf(resp, "RateLimit-Reset", "%ld", d->reset);
+}
+
+/*
+ * The one Redis round trip of a request: the route's prefetched commands
+ * and the rate limit's script go out together.  Then the rate-limit
+ * verdict: the RateLimit fields, and a 429 (returning 1) when the client is
+ * over its limit.
+ */
+static int redis_round_trip(struct app *app, struct ctx *c, const struct route *route)
+{
+	struct request *req = c->req;
+	enum rl_policy policy = req->client_known ? rl_policy_for(req->method, req->path) : POLICY_NONE;
+	struct rl_pending pending = { .enabled = 0 };
 	struct rl_decision d;
 
-	if (policy == POLICY_NONE || !req->client_known ||
-	    rl_check(&app->cfg, &app->redis, app->rl_memory, &app->rl_stats, policy, &req->client,
-		&d) != 0)
+	if (route != NULL && route->prefetch != NULL)
+		route->prefetch(c);
+	if (policy != POLICY_NONE)
+		rl_append(&app->cfg, &app->redis, &c->pipe, policy, &req->client, &pending);
+	redis_pipe_flush(&app->redis, &c->pipe);
+	if (!pending.enabled ||
+	    rl_finish(&app->redis, &c->pipe, app->rl_memory, &app->rl_stats, &pending, &d) != 0)
 		return 0;
-	resp_headerf(resp, "RateLimit-Policy", "\"%s\";q=%ld;w=%ld", name, d.limit, d.window);
-	resp_headerf(resp, "RateLimit", "\"%s\";r=%ld;t=%ld", name, d.remaining, d.reset);
-	resp_headerf(resp, "RateLimit-Limit", "%ld", d.limit);
-	resp_headerf(resp, "RateLimit-Remaining", "%ld", d.remaining);
-	resp_headerf(resp, "RateLimit-Reset", "%ld", d.reset);
+	rate_limit_headers(c->resp, rl_policy_name(policy), &d);
 	if (d.allowed)
 		return 0;
-	resp_headerf(resp, "Retry-After", "%ld", d.retry_after);
-	resp_error(resp, req, 429, "rate_limited", "too many requests; try again later", NULL);
+	resp_headerf(c->resp, "Retry-After", "%ld", d.retry_after);
+	resp_error(c->resp, req, 429, "rate_limited", "too many requests; try again later", NULL);
 	return 1;
 }
 
@@ -114,7 +127,9 @@ static void handle(struct app *app, struct io *io)
 	rr = route_match(app->routes, app->nroutes, req.method, req.path, &m);
 	if (m.template != NULL)
 		req.route = m.template;
-	if (rate_limited(app, &req, &resp))
+	c.param = m.param;
+	c.param_len = m.param_len;
+	if (redis_round_trip(app, &c, rr == ROUTE_FOUND ? m.route : NULL))
 		goto answer;
 	switch (rr) {
 	case ROUTE_NOT_FOUND:
@@ -127,13 +142,11 @@ static void handle(struct app *app, struct io *io)
 	case ROUTE_FOUND:
 		break;
 	}
-	req.route = m.template;
-	c.param = m.param;
-	c.param_len = m.param_len;
 	m.route->handler(&c);
 answer:
 	resp_send(&resp, &req);
 	log_request(&req, &resp);
+	redis_pipe_free(&c.pipe);
 	resp_free(&resp);
 	req_free(&req);
 }

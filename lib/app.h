@@ -44,6 +44,8 @@ struct ctx {
 	struct response *resp;
 	const char *param; /* the raw {param} segment of the route, or NULL */
 	size_t param_len;
+	struct redis_pipe pipe; /* this request's one Redis round trip (see redis.h) */
+	void *prefetched;       /* what the route's prefetch hook left for its handler */
 };
 
 /*

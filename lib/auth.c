@@ -141,3 +141,60 @@ int auth_refuse_cross_site(struct ctx *c, int cookie_auth)
 	    "this origin may not make cookie-authenticated changes", NULL);
 	return 1;
 }
+
+void auth_begin(struct ctx *c, struct auth_pending *p)
+{
+	char token[TOKEN_MAX_LEN + 1];
+	enum token_result tr;
+
+	memset(p, 0, sizeof(*p));
+	p->index = -1;
+	if (!auth_token(c->req, token, sizeof(token), &p->a.via_cookie)) {
+		p->result = AUTH_MISSING;
+		return;
+	}
+	tr = token_verify(c->cfg, token, (long)time(NULL), &p->a.claims);
+	explicit_bzero(token, sizeof(token));
+	p->result = tr == TOKEN_OK ? AUTH_OK : AUTH_INVALID;
+}
+
+void auth_queue(struct ctx *c, struct auth_pending *p, const char *const *keys, int n)
+{
+	char rv[96];
+	const char *argv[2 + AUTH_EXTRA_MAX] = { "MGET", rv };
+
+	if (p->result != AUTH_OK || n < 0 || n > AUTH_EXTRA_MAX)
+		return;
+	/* Only a Redis that has replayed the revocations may answer for them. */
+	if (redis_synced(&c->app->redis) == NULL)
+		return;
+	revoke_key(p->a.claims.sid, rv, sizeof(rv));
+	for (int i = 0; i < n; i++)
+		argv[2 + i] = keys[i];
+	p->n_extra = n;
+	p->index = redis_pipe_append(&c->app->redis, &c->pipe, 2 + n, argv, NULL);
+}
+
+enum auth_result auth_finish(struct ctx *c, struct auth_pending *p, const redisReply **replies)
+{
+	const redisReply *rep;
+	enum revoke_state st;
+
+	for (int i = 0; i < p->n_extra && replies != NULL; i++)
+		replies[i] = NULL;
+	if (p->result != AUTH_OK)
+		return p->result;
+	redis_pipe_flush(&c->app->redis, &c->pipe);
+	rep = redis_pipe_reply(&c->pipe, p->index);
+	if (rep != NULL && rep->type == REDIS_REPLY_ARRAY && rep->elements == (size_t)(1 + p->n_extra)) {
+		st = rep->element[0]->type == REDIS_REPLY_NIL ? REVOKE_LIVE : REVOKE_REVOKED;
+		for (int i = 0; i < p->n_extra && replies != NULL; i++)
+			replies[i] = rep->element[1 + i];
+	} else {
+		st = revoke_check_postgres(c->app, p->a.claims.sid);
+	}
+	if (st != REVOKE_LIVE)
+		return st == REVOKE_REVOKED ? AUTH_REVOKED : AUTH_UNAVAILABLE;
+	snprintf(c->req->user_id, sizeof(c->req->user_id), "%s", p->a.claims.sub);
+	return AUTH_OK;
+}

@@ -42,6 +42,33 @@ int auth_token(const struct request *req, char *out, size_t outlen, int *via_coo
  */
 enum auth_result auth_require(struct ctx *c, struct auth *a, char **user_cached);
 
+/*
+ * The same check in two halves, for a route's prefetch hook, so that the
+ * revocation lookup (and whatever else the handler needs from Redis) rides
+ * on the request's one Redis round trip:
+ *
+ *   prefetch:  auth_begin(c, p);  ...build keys from p->a.claims.sub...;
+ *              auth_queue(c, p, keys, n);
+ *   handler:   r = auth_finish(c, p, replies);   (replies[i] for keys[i])
+ *
+ * auth_begin() verifies the token locally; auth_queue() appends
+ * `MGET <revocation key> keys...` when Redis is in sync; auth_finish() reads
+ * the reply, or asks PostgreSQL when Redis could not answer (then every
+ * replies[i] is NULL).  Replies are owned by the request's pipe.
+ */
+#define AUTH_EXTRA_MAX 4
+
+struct auth_pending {
+	enum auth_result result; /* of the local checks */
+	struct auth a;
+	int index; /* pipe index of the MGET, or -1 */
+	int n_extra;
+};
+
+void auth_begin(struct ctx *c, struct auth_pending *p);
+void auth_queue(struct ctx *c, struct auth_pending *p, const char *const *keys, int n);
+enum auth_result auth_finish(struct ctx *c, struct auth_pending *p, const redisReply **replies);
+
 /* Answers 401 unauthenticated or 503 for a failed auth_require(). */
 void auth_reply(struct ctx *c, enum auth_result r);
 

@@ -144,77 +144,120 @@ static const char *script_sha(void)
 	return hex[0] != '\0' ? hex : NULL;
 }
 
-/* One decision through Redis; 0, or -1 when Redis could not decide. */
-static int check_redis(struct redis *redis, const char *key, long limit, long window,
-    struct rl_decision *d)
+static void script_args(long limit, long window, char step[24], char cap[24])
+{
+	snprintf(step, 24, "%lld", (long long)step_us(limit, window));
+	snprintf(cap, 24, "%lld", (long long)(step_us(limit, window) * limit));
+}
+
+/* Reads the script's reply into `d`; 0, or -1 when it is not a decision. */
+static int parse_reply(const redisReply *rep, long limit, long window, struct rl_decision *d)
+{
+	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+	    rep->element[0]->type != REDIS_REPLY_INTEGER ||
+	    rep->element[1]->type != REDIS_REPLY_INTEGER)
+		return -1;
+	decide(rep->element[0]->integer == 1, rep->element[1]->integer, limit, window, d);
+	return 0;
+}
+
+static void log_script_error(const redisReply *rep)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(f, "backend", "redis");
+	cJSON_AddStringToObject(f, "error", rep->type == REDIS_REPLY_ERROR ? rep->str : "bad reply");
+	log_event(LOG_ERROR, "rate limit script failed", f);
+}
+
+void rl_append(const struct config *cfg, struct redis *redis, struct redis_pipe *pipe,
+    enum rl_policy policy, const struct addr *client, struct rl_pending *pending)
+{
+	struct addr limited;
+	char hash[ADDR_HASH_HEX + 1], step[24], cap[24];
+	const char *sha = script_sha();
+	const char *argv[6] = { "EVALSHA", sha, "1", pending->key, step, cap };
+
+	memset(pending, 0, sizeof(*pending));
+	pending->index = -1;
+	pending->policy = policy;
+	if (!rl_policy_limit(cfg, policy, &pending->limit, &pending->window))
+		return;
+	addr_limit_key(client, &limited);
+	if (addr_hash(cfg->ip_hash_secret, strlen(cfg->ip_hash_secret), &limited, hash) != 0)
+		return;
+	pending->enabled = 1;
+	snprintf(pending->key, sizeof(pending->key), RL_KEY_PREFIX "%s:%s", rl_policy_name(policy), hash);
+	pending->mkey[0] = (unsigned char)policy;
+	for (int i = 0; i < 16; i++) {
+		unsigned int byte = 0;
+
+		sscanf(hash + 2 * i, "%2x", &byte);
+		pending->mkey[1 + i] = (unsigned char)byte;
+	}
+	if (sha == NULL)
+		return;
+	script_args(pending->limit, pending->window, step, cap);
+	pending->index = redis_pipe_append(redis, pipe, 6, argv, NULL);
+}
+
+/* After NOSCRIPT: EVAL loads the script on this server and decides (one more round trip, once). */
+static int eval_now(struct redis *redis, const struct rl_pending *p, struct rl_decision *d)
 {
 	char step[24], cap[24];
-	const char *sha = script_sha();
-	const char *argv[6] = { "EVALSHA", sha, "1", key, step, cap };
+	const char *argv[6] = { "EVAL", gcra_script, "1", p->key, step, cap };
 	redisReply *rep;
-	int rc = -1;
+	int rc;
 
-	if (sha == NULL || redis_conn(redis) == NULL)
-		return -1;
-	snprintf(step, sizeof(step), "%lld", (long long)step_us(limit, window));
-	snprintf(cap, sizeof(cap), "%lld", (long long)(step_us(limit, window) * limit));
+	script_args(p->limit, p->window, step, cap);
 	rep = redis_command_argv(redis, 6, argv, NULL);
-	if (rep != NULL && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
-		/* First use on this server (or its cache was flushed): EVAL loads it. */
-		freeReplyObject(rep);
-		argv[0] = "EVAL";
-		argv[1] = gcra_script;
-		rep = redis_command_argv(redis, 6, argv, NULL);
-	}
-	if (rep != NULL && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-	    rep->element[0]->type == REDIS_REPLY_INTEGER &&
-	    rep->element[1]->type == REDIS_REPLY_INTEGER) {
-		decide(rep->element[0]->integer == 1, rep->element[1]->integer, limit, window, d);
-		rc = 0;
-	} else if (rep != NULL) {
-		cJSON *f = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(f, "backend", "redis");
-		cJSON_AddStringToObject(f, "error", rep->type == REDIS_REPLY_ERROR ? rep->str : "bad reply");
-		log_event(LOG_ERROR, "rate limit script failed", f);
-	}
+	rc = parse_reply(rep, p->limit, p->window, d);
+	if (rc != 0 && rep != NULL)
+		log_script_error(rep);
 	freeReplyObject(rep);
 	return rc;
+}
+
+int rl_finish(struct redis *redis, struct redis_pipe *pipe, struct rl_memory *mem,
+    struct rl_stats *stats, const struct rl_pending *p, struct rl_decision *d)
+{
+	const redisReply *rep;
+	int rc = -1;
+	struct timespec ts;
+
+	if (!p->enabled)
+		return -1;
+	if (p->index >= 0 && redis_pipe_flush(redis, pipe) == 0) {
+		rep = redis_pipe_reply(pipe, p->index);
+		if (rep != NULL && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0)
+			rc = eval_now(redis, p, d);
+		else if ((rc = parse_reply(rep, p->limit, p->window, d)) != 0 && rep != NULL)
+			log_script_error(rep);
+	}
+	if (rc != 0) {
+		if (mem == NULL)
+			return -1;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		rl_memory_check(mem, p->mkey, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000,
+		    p->limit, p->window, d);
+		if (stats != NULL)
+			stats->fallback_decisions++;
+	}
+	if (!d->allowed && stats != NULL && (size_t)p->policy < sizeof(stats->blocked) / sizeof(stats->blocked[0]))
+		stats->blocked[p->policy]++;
+	return 0;
 }
 
 int rl_check(const struct config *cfg, struct redis *redis, struct rl_memory *mem,
     struct rl_stats *stats, enum rl_policy policy, const struct addr *client,
     struct rl_decision *d)
 {
-	struct addr limited;
-	char hash[ADDR_HASH_HEX + 1], key[64];
-	unsigned char mkey[17];
-	long limit, window;
-	struct timespec ts;
+	struct redis_pipe pipe = { 0 };
+	struct rl_pending p;
+	int rc;
 
-	if (!rl_policy_limit(cfg, policy, &limit, &window))
-		return -1;
-	addr_limit_key(client, &limited);
-	if (addr_hash(cfg->ip_hash_secret, strlen(cfg->ip_hash_secret), &limited, hash) != 0)
-		return -1;
-	snprintf(key, sizeof(key), RL_KEY_PREFIX "%s:%s", rl_policy_name(policy), hash);
-	if (check_redis(redis, key, limit, window, d) != 0) {
-		if (mem == NULL)
-			return -1;
-		mkey[0] = (unsigned char)policy;
-		for (int i = 0; i < 16; i++) {
-			unsigned int byte;
-
-			sscanf(hash + 2 * i, "%2x", &byte);
-			mkey[1 + i] = (unsigned char)byte;
-		}
-		clock_gettime(CLOCK_REALTIME, &ts);
-		rl_memory_check(mem, mkey, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, limit,
-		    window, d);
-		if (stats != NULL)
-			stats->fallback_decisions++;
-	}
-	if (!d->allowed && stats != NULL && (size_t)policy < sizeof(stats->blocked) / sizeof(stats->blocked[0]))
-		stats->blocked[policy]++;
-	return 0;
+	rl_append(cfg, redis, &pipe, policy, client, &p);
+	rc = rl_finish(redis, &pipe, mem, stats, &p, d);
+	redis_pipe_free(&pipe);
+	return rc;
 }

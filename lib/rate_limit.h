@@ -78,6 +78,26 @@ int rl_check(const struct config *cfg, struct redis *redis, struct rl_memory *me
     struct rl_stats *stats, enum rl_policy policy, const struct addr *client,
     struct rl_decision *d);
 
+/*
+ * The same decision in two halves, so that it can share a pipeline with
+ * other commands: rl_append() queues the script (returns the pipe index,
+ * or -1 when Redis is down or the policy is off), rl_finish() reads its
+ * reply - falling back to EVAL on NOSCRIPT, and to `mem` when Redis could
+ * not decide - and fills `d`.  rl_finish() returns 0, or -1 (allow).
+ */
+struct rl_pending {
+	enum rl_policy policy;
+	long limit, window;
+	char key[64];
+	unsigned char mkey[17];
+	int index;
+	int enabled;
+};
+void rl_append(const struct config *cfg, struct redis *redis, struct redis_pipe *pipe,
+    enum rl_policy policy, const struct addr *client, struct rl_pending *pending);
+int rl_finish(struct redis *redis, struct redis_pipe *pipe, struct rl_memory *mem,
+    struct rl_stats *stats, const struct rl_pending *pending, struct rl_decision *d);
+
 /* The limit of `policy` in `cfg` (N, W), or 0 when the policy is off. */
 int rl_policy_limit(const struct config *cfg, enum rl_policy policy, long *limit, long *window);
 

@@ -276,3 +276,51 @@ void redis_close(struct redis *r)
 	free(r->host);
 	memset(r, 0, sizeof(*r));
 }
+
+int redis_pipe_append(struct redis *r, struct redis_pipe *p, int argc, const char **argv,
+    const size_t *lens)
+{
+	redisContext *c;
+
+	if (p->sent || p->n >= REDIS_PIPE_MAX || (c = redis_conn(r)) == NULL)
+		return -1;
+	if (redisAppendCommandArgv(c, argc, argv, lens) != REDIS_OK) {
+		redis_fail(r);
+		return -1;
+	}
+	return p->n++;
+}
+
+int redis_pipe_flush(struct redis *r, struct redis_pipe *p)
+{
+	if (p->sent)
+		return p->failed ? -1 : 0;
+	p->sent = 1;
+	if (p->n == 0)
+		return 0;
+	for (int i = 0; i < p->n; i++) {
+		void *rep = NULL;
+
+		if (r->ctx == NULL || redisGetReply(r->ctx, &rep) != REDIS_OK) {
+			redis_fail(r);
+			redis_pipe_free(p);
+			p->failed = 1;
+			return -1;
+		}
+		p->replies[i] = rep;
+	}
+	return 0;
+}
+
+redisReply *redis_pipe_reply(const struct redis_pipe *p, int i)
+{
+	return i >= 0 && i < p->n && !p->failed ? p->replies[i] : NULL;
+}
+
+void redis_pipe_free(struct redis_pipe *p)
+{
+	for (int i = 0; i < REDIS_PIPE_MAX; i++) {
+		freeReplyObject(p->replies[i]);
+		p->replies[i] = NULL;
+	}
+}

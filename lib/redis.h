@@ -65,6 +65,36 @@ int redis_ping(struct redis *r);
  */
 redisContext *redis_synced(struct redis *r);
 
+/*
+ * A pipeline: commands appended by several parts of one request (the rate
+ * limit, the revocation check, the data cache) and sent together, so the
+ * request pays one Redis round trip in total.
+ */
+#define REDIS_PIPE_MAX 8
+
+struct redis_pipe {
+	int n;
+	int sent;   /* flushed (successfully or not) */
+	int failed; /* the connection broke: every reply is NULL */
+	redisReply *replies[REDIS_PIPE_MAX];
+};
+
+/*
+ * Appends one command; returns its index, or -1 when Redis is down or the
+ * pipeline is full or already sent (the caller then goes without Redis).
+ */
+int redis_pipe_append(struct redis *r, struct redis_pipe *p, int argc, const char **argv,
+    const size_t *lens);
+
+/* Sends what was appended and reads every reply.  0, or -1 (then all replies are NULL). */
+int redis_pipe_flush(struct redis *r, struct redis_pipe *p);
+
+/* The reply of command `i` (owned by the pipe), or NULL. */
+redisReply *redis_pipe_reply(const struct redis_pipe *p, int i);
+
+/* Frees the replies.  Idempotent. */
+void redis_pipe_free(struct redis_pipe *p);
+
 /* Drops the connection after a failure seen by a caller (pipelines). */
 void redis_fail(struct redis *r);
 

@@ -40,7 +40,7 @@ struct request {
 	int client_known;
 	char client_hash[ADDR_HASH_HEX + 1]; /* keyed hash for logs; "" if unknown */
 	const char *route;           /* matched template, or "other" */
-	char user_id[64];            /* set once authenticated; "" otherwise */
+	char user_id[72];            /* set once authenticated; "" otherwise */
 	char *body;
 	size_t body_len;
 	int body_read;

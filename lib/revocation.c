@@ -80,13 +80,18 @@ static int replay(struct redis *r, void *arg)
 	return rc;
 }
 
+void revoke_key(const char *sid, char *key, size_t keylen)
+{
+	snprintf(key, keylen, REVOKE_KEY_PREFIX "%s", sid);
+}
+
 void revoke_install(struct app *app)
 {
 	app->redis.on_connect = replay;
 	app->redis.on_connect_arg = app;
 }
 
-static enum revoke_state check_postgres(struct app *app, const char *sid)
+enum revoke_state revoke_check_postgres(struct app *app, const char *sid)
 {
 	const char *params[1] = { sid };
 	PGresult *res;
@@ -113,12 +118,12 @@ enum revoke_state revoke_check(struct app *app, const char *sid, const char *ext
 	if (extra != NULL)
 		*extra = NULL;
 	if (c == NULL)
-		return check_postgres(app, sid);
+		return revoke_check_postgres(app, sid);
 	snprintf(key, sizeof(key), REVOKE_KEY_PREFIX "%s", sid);
 	rep = redis_command_argv(&app->redis, extra_key != NULL ? 3 : 2, argv, NULL);
 	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements < 1) {
 		freeReplyObject(rep);
-		return check_postgres(app, sid);
+		return revoke_check_postgres(app, sid);
 	}
 	st = rep->element[0]->type == REDIS_REPLY_NIL ? REVOKE_LIVE : REVOKE_REVOKED;
 	if (extra != NULL && extra_key != NULL && rep->elements == 2 &&

@@ -40,6 +40,12 @@ void revoke_install(struct app *app);
 enum revoke_state revoke_check(struct app *app, const char *sid, const char *extra_key,
     char **extra);
 
+/* The record's answer (PostgreSQL), for when Redis cannot give it. */
+enum revoke_state revoke_check_postgres(struct app *app, const char *sid);
+
+/* The Redis key of session `sid`'s revocation marker into `key` (>= 96 bytes). */
+void revoke_key(const char *sid, char *key, size_t keylen);
+
 /*
  * Publishes revocations already committed to PostgreSQL to Redis (one
  * pipelined round trip).  Failure is not an error: the connection is

@@ -13,6 +13,12 @@
 
 struct ctx;
 typedef void route_handler(struct ctx *c);
+/*
+ * Optional: appends the Redis commands the handler will need to the
+ * request's pipeline (c->pipe), so that they travel together with the rate
+ * limit's in one round trip.  It must not send anything itself.
+ */
+typedef void route_prefetch(struct ctx *c);
 
 enum rl_policy {
 	POLICY_NONE, /* /api/health, /api/ready: never limited */
@@ -25,6 +31,7 @@ struct route {
 	const char *template;
 	enum rl_policy policy;
 	route_handler *handler;
+	route_prefetch *prefetch; /* may be NULL */
 };
 
 enum route_result {

@@ -37,8 +37,8 @@ static void ready(struct ctx *c)
 }
 
 static const struct route routes[] = {
-	{ "GET", "/api/health", POLICY_NONE, health },
-	{ "GET", "/api/ready", POLICY_NONE, ready },
+	{ "GET", "/api/health", POLICY_NONE, health, NULL },
+	{ "GET", "/api/ready", POLICY_NONE, ready, NULL },
 };
 
 int main(int argc, char **argv)

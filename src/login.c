@@ -154,7 +154,7 @@ out:
 }
 
 static const struct route routes[] = {
-	{ "POST", "/api/auth/login", POLICY_AUTH, login },
+	{ "POST", "/api/auth/login", POLICY_AUTH, login, NULL },
 };
 
 int main(int argc, char **argv)

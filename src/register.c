@@ -89,7 +89,7 @@ out:
 }
 
 static const struct route routes[] = {
-	{ "POST", "/api/auth/register", POLICY_AUTH, register_user },
+	{ "POST", "/api/auth/register", POLICY_AUTH, register_user, NULL },
 };
 
 int main(int argc, char **argv)
