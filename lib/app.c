@@ -4,6 +4,7 @@
 #include "app.h"
 
 #include "log.h"
+#include "kv_cache.h"
 #include "revocation.h"
 
 #include <errno.h>
@@ -151,6 +152,20 @@ answer:
 	req_free(&req);
 }
 
+/*
+ * Runs on every fresh Redis connection before it is trusted: Redis may have
+ * missed revocations and data writes while this process could not reach it.
+ */
+static int on_redis_connect(struct redis *r, void *arg)
+{
+	struct app *app = arg;
+
+	if (revoke_replay(app) != 0 || kv_cache_on_reconnect(app, r->outage_seen) != 0)
+		return -1;
+	r->outage_seen = 0;
+	return 0;
+}
+
 /* Opens the configuration and everything that lives as long as the process. */
 static int app_open(struct app *app, const char *argv0, int check_only)
 {
@@ -178,7 +193,8 @@ static int app_open(struct app *app, const char *argv0, int check_only)
 		fprintf(stderr, "%s: out of memory\n", app->name);
 		return 1;
 	}
-	revoke_install(app);
+	app->redis.on_connect = on_redis_connect;
+	app->redis.on_connect_arg = app;
 	app->rl_memory = calloc(1, sizeof(*app->rl_memory));
 	if (app->rl_memory == NULL) {
 		fprintf(stderr, "%s: out of memory\n", app->name);

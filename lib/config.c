@@ -73,6 +73,7 @@ static const struct cfg_row table[] = {
 	{ "DATA_MAX_KEYS", T_INT, "1000", 1, 10000000, NULL, OFF(data_max_keys) },
 	{ "CACHE_TTL", T_INT, "300", 0, DAY, NULL, OFF(cache_ttl) },
 	{ "CACHE_MAX_ENTRIES", T_INT, "10000", 0, 10000000, NULL, OFF(cache_max_entries) },
+	{ "CACHE_MAX_BYTES", T_INT, "8388608", 0, 1024L * 1024 * 1024, NULL, OFF(cache_max_bytes) },
 	{ "HTTP_PORT", T_INT, "8080", 1, 65535, NULL, OFF(http_port) },
 	{ "HTTPS_PORT", T_INT, "8443", 1, 65535, NULL, OFF(https_port) },
 	{ "WEB_SERVER", T_ENUM, "lighttpd", 0, 0, web_servers, OFF(web_server) },

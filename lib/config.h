@@ -52,6 +52,7 @@ struct config {
 	long data_max_keys;
 	long cache_ttl;
 	long cache_max_entries;
+	long cache_max_bytes;
 
 	long http_port;
 	long https_port;

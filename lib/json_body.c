@@ -428,13 +428,8 @@ static int content_length(const char *cl, size_t max)
 	return nonzero ? 1 : 0;
 }
 
-enum body_result body_parse_json(struct request *req, size_t max_bytes, int want_object,
-    cJSON **out)
+enum body_result body_read_json(struct request *req, size_t max_bytes)
 {
-	const char *end = NULL;
-	cJSON *json;
-
-	*out = NULL;
 	switch (content_length(req_header(req, "Content-Length"), max_bytes)) {
 	case 0:
 		return BODY_JSON_MISSING;
@@ -463,6 +458,43 @@ enum body_result body_parse_json(struct request *req, size_t max_bytes, int want
 		return BODY_JSON_TOO_LARGE;
 	if (!body_json_valid(req->body, req->body_len))
 		return BODY_JSON_INVALID;
+	return BODY_JSON_OK;
+}
+
+size_t body_compact(const char *in, size_t len, char *out)
+{
+	size_t n = 0;
+	int in_string = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = in[i];
+
+		if (in_string) {
+			out[n++] = ch;
+			if (ch == '\\' && i + 1 < len)
+				out[n++] = in[++i];
+			else if (ch == '"')
+				in_string = 0;
+		} else if (ch == '"') {
+			in_string = 1;
+			out[n++] = ch;
+		} else if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') {
+			out[n++] = ch;
+		}
+	}
+	return n;
+}
+
+enum body_result body_parse_json(struct request *req, size_t max_bytes, int want_object,
+    cJSON **out)
+{
+	const char *end = NULL;
+	cJSON *json;
+	enum body_result r;
+
+	*out = NULL;
+	if ((r = body_read_json(req, max_bytes)) != BODY_JSON_OK)
+		return r;
 	/*
 	 * The length includes the NUL that req_read_body() puts after the body:
 	 * with require_null_terminated, cJSON wants to see that NUL inside the

@@ -84,6 +84,21 @@ int body_json_valid(const char *buf, size_t len);
 void body_reply_error(struct ctx *c, enum body_result r);
 
 /*
+ * Reads and validates a JSON body of any type without building a tree
+ * (the data store keeps values as text: cJSON would cut strings at \u0000).
+ * Same checks and results as body_parse_json(); on BODY_JSON_OK the text is
+ * req->body / req->body_len.
+ */
+enum body_result body_read_json(struct request *req, size_t max_bytes);
+
+/*
+ * Writes the compact form of the valid JSON text `in` (whitespace outside
+ * strings removed; strings and numbers byte for byte as sent) into `out`,
+ * which must hold `len` bytes; returns the compact length.
+ */
+size_t body_compact(const char *in, size_t len, char *out);
+
+/*
  * The exact bytes of the string member `key` of the top-level object of a
  * body that body_parse_json() accepted.  cJSON ends a string at an escaped
  * NUL (`\u0000`); this does not, so credentials keep every byte.  Returns 1

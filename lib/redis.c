@@ -133,6 +133,7 @@ static long ms_until(const struct timespec *t)
 static void set_state(struct redis *r, int down)
 {
 	if (down) {
+		r->outage_seen = 1;
 		clock_gettime(CLOCK_MONOTONIC, &r->retry_at);
 		r->retry_at.tv_nsec += REDIS_RETRY_MS * 1000000L;
 		r->retry_at.tv_sec += r->retry_at.tv_nsec / 1000000000L;

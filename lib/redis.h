@@ -37,6 +37,7 @@ struct redis {
 	int (*on_connect)(struct redis *r, void *arg);
 	void *on_connect_arg;
 	int synced;
+	int outage_seen; /* a failure since the last connection that synced */
 };
 
 /*

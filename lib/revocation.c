@@ -46,10 +46,9 @@ static int drain(struct redis *r, redisContext *c, size_t n)
 	return rc;
 }
 
-/* The on_connect hook: replay recent revocations from PostgreSQL. */
-static int replay(struct redis *r, void *arg)
+int revoke_replay(struct app *app)
 {
-	struct app *app = arg;
+	struct redis *r = &app->redis;
 	char window[24];
 	const char *params[1] = { window };
 	PGresult *res;
@@ -85,11 +84,6 @@ void revoke_key(const char *sid, char *key, size_t keylen)
 	snprintf(key, keylen, REVOKE_KEY_PREFIX "%s", sid);
 }
 
-void revoke_install(struct app *app)
-{
-	app->redis.on_connect = replay;
-	app->redis.on_connect_arg = app;
-}
 
 enum revoke_state revoke_check_postgres(struct app *app, const char *sid)
 {

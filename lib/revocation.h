@@ -29,8 +29,12 @@ enum revoke_state {
 	REVOKE_UNAVAILABLE, /* neither Redis (in sync) nor PostgreSQL answered */
 };
 
-/* Installs the replay hook on the app's Redis connection.  Call once at startup. */
-void revoke_install(struct app *app);
+/*
+ * Replays the revocations of the last access-token lifetime from
+ * PostgreSQL into a fresh Redis connection (part of the connection hook
+ * app.c installs).  0, or -1 (to be retried before Redis is trusted).
+ */
+int revoke_replay(struct app *app);
 
 /*
  * Whether session `sid` is revoked.  With `extra_key` (may be NULL) the same

@@ -1,0 +1,87 @@
+/*
+ * kv_cache.h - the data store's three tiers: this process' memory (an LRU
+ * with a TTL, cache_memory.h), then Redis, then PostgreSQL (kv_store.h).
+ *
+ * Why a read never sees a value older than the last acknowledged write:
+ *
+ *  - Redis holds, per key, a version stamp `pc:dv:<user>:<key>` =
+ *    "<epoch>:<gen>" (gen: see kv_store.h; it grows with every write,
+ *    deletes included) and the cached entry `pc:dc:<user>:<key>`, and one
+ *    global epoch `pc:epoch`.  A writer commits to PostgreSQL first, then
+ *    sets the stamp and the entry in one script before it answers; stamps
+ *    only ever move forward within an epoch (compare-and-set), so a slow
+ *    reader refilling an old value cannot roll one back.
+ *  - Every read fetches the epoch and the stamp in the same Redis round trip
+ *    as its revocation check and rate limit, and serves a memory or Redis
+ *    entry only when the entry's epoch and gen equal them.  Pub/sub would
+ *    leave a window (a message in flight); this check has none.
+ *  - While Redis is down, reads and writes go to PostgreSQL and the memory
+ *    tier is bypassed (it cannot be checked).  A process that saw Redis fail
+ *    - and so may have written without updating a stamp - bumps the epoch
+ *    when it reconnects, before serving anything from a cache; the epoch
+ *    only grows (it is at least Redis' clock in µs), so Redis restarted
+ *    empty, or from an old snapshot, can never bring back an epoch that
+ *    cached entries still carry.
+ *
+ * The one case this cannot cover: Redis unreachable from one host only
+ * while the others still reach it; that host's writes become visible to
+ * the others' caches when it reconnects (at its next request).
+ */
+#ifndef PORTCULLIS_KV_CACHE_H
+#define PORTCULLIS_KV_CACHE_H
+
+#include "app.h"
+#include "kv_store.h"
+
+#define KV_REDIS_KEY_MAX 200
+#define KV_STAMP_TTL_S 86400
+
+/* Counters per tier, for the metrics endpoint. */
+struct kv_stats {
+	unsigned long memory_hits, memory_misses;
+	unsigned long redis_hits, redis_misses;
+	unsigned long postgres_reads;
+};
+
+/* What a GET queues on the request's Redis round trip (see auth_queue()). */
+struct kv_lookup {
+	char keys[3][KV_REDIS_KEY_MAX];
+	const char *key_ptrs[3];
+	int n;            /* 2 (epoch, stamp) or 3 (+ the Redis entry) */
+	int memory_known; /* memory has an entry, so the Redis entry is not fetched */
+};
+
+/* Prepares the keys a GET of `user`/`key` needs from Redis. */
+void kv_cache_lookup_keys(struct app *app, const char *user, const char *key, struct kv_lookup *l);
+
+enum kv_tier { KV_TIER_MEMORY, KV_TIER_REDIS, KV_TIER_POSTGRES };
+
+/*
+ * Serves a GET: from memory or Redis when their entry is current, else
+ * from PostgreSQL (then filling the tiers above).  `replies` are the
+ * lookup's MGET replies (NULL when Redis could not answer: then straight
+ * to PostgreSQL, memory untouched).  KV_OK with `out` (value malloc'd),
+ * KV_NOT_FOUND, KV_DOWN, KV_ERROR.
+ */
+enum kv_result kv_cache_get(struct app *app, const char *user, const char *key,
+    const struct kv_lookup *l, const redisReply *const *replies, struct kv_item *out,
+    enum kv_tier *tier);
+
+/*
+ * After a committed write: sets the stamp and the Redis entry (one round
+ * trip) and this process' memory.  `item` NULL for a delete.  When Redis
+ * cannot be told, the process remembers to bump the epoch on reconnect.
+ */
+void kv_cache_written(struct app *app, const char *user, const char *key, long long version,
+    const struct kv_item *item);
+
+/*
+ * The reconnect step: bumps the epoch when this process saw Redis fail
+ * since its last good connection.  0, or -1 (to be retried).
+ */
+int kv_cache_on_reconnect(struct app *app, int outage_seen);
+
+/* The tiers' counters of this process. */
+const struct kv_stats *kv_cache_stats(void);
+
+#endif

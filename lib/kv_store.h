@@ -1,0 +1,97 @@
+/*
+ * kv_store.h - the per-user data store in PostgreSQL, the record.
+ *
+ * A value is kept as its compact JSON text.  A write locks the user's row
+ * first (SELECT ... FOR UPDATE), so writes of one user are serialized: no
+ * update is lost between two concurrent writers and the key quota holds
+ * exactly.  A delete leaves a tombstone, so a key created again goes on
+ * from its last version.  Keys are listed in byte order (COLLATE "C").
+ *
+ * Internally each state of a key has a generation, gen = 2 * version for a
+ * live value and 2 * version + 1 once it is deleted: it grows with every
+ * write, deletes included, and is what the caches validate against.
+ */
+#ifndef PORTCULLIS_KV_STORE_H
+#define PORTCULLIS_KV_STORE_H
+
+#include "app.h"
+
+#include <cJSON.h>
+
+#define KV_KEY_MAX 128
+#define KV_ETAGS_MAX 16
+
+struct kv_item {
+	char key[KV_KEY_MAX + 1];
+	char *value; /* compact JSON text, malloc'd; NULL when not loaded */
+	size_t value_len;
+	long long version;
+	char updated_at[40];
+};
+
+enum kv_result {
+	KV_OK,
+	KV_CREATED,      /* a PUT that made the key (new, or again after a delete) */
+	KV_NOT_FOUND,
+	KV_PRECONDITION, /* If-Match / If-None-Match did not hold: 412 */
+	KV_QUOTA,        /* DATA_MAX_KEYS reached: 403 */
+	KV_DOWN,         /* PostgreSQL unreachable: 503 */
+	KV_ERROR,        /* 500 */
+};
+
+/* Conditions from If-Match / If-None-Match. */
+struct kv_cond {
+	int if_match;      /* header present */
+	int if_match_any;  /* `*` */
+	int if_match_n;
+	long long if_match_v[KV_ETAGS_MAX];
+	int if_none_match;
+	int if_none_match_any;
+	int if_none_match_n;
+	long long if_none_match_v[KV_ETAGS_MAX];
+};
+
+/*
+ * Parses an If-Match / If-None-Match value: `*`, or a list of entity tags
+ * ("3", W/"4").  Tags that are not ours ("abc") match nothing.  `weak`
+ * allows W/ tags (If-None-Match); If-Match compares strongly.
+ */
+void kv_parse_etags(const char *header, int weak, int *present, int *any, int *n, long long *v);
+
+/* 1 when a key of `len` raw bytes is 1-128 of [A-Za-z0-9._~-] and not "." or "..". */
+int kv_key_valid(const char *key, size_t len);
+
+/*
+ * Percent-decodes a raw path segment into `out` (KV_KEY_MAX + 1 bytes).
+ * 0, or -1 when it is malformed, too long, or decodes to a byte outside
+ * the key set.
+ */
+int kv_key_decode(const char *raw, size_t len, char *out);
+
+/* The live value of `key`: KV_OK with `out` filled (value malloc'd), KV_NOT_FOUND, ... */
+enum kv_result kv_get(struct app *app, const char *user, const char *key, struct kv_item *out);
+
+/*
+ * Writes `value` (compact JSON, `len` bytes) under `key`.  KV_CREATED or
+ * KV_OK with `out` (value not copied), or KV_PRECONDITION / KV_QUOTA /
+ * KV_DOWN / KV_ERROR.
+ */
+enum kv_result kv_put(struct app *app, const char *user, const char *key, const char *value,
+    size_t len, const struct kv_cond *cond, struct kv_item *out);
+
+/* Deletes `key`: KV_OK with its last version in `*version`, KV_NOT_FOUND, KV_PRECONDITION... */
+enum kv_result kv_delete(struct app *app, const char *user, const char *key,
+    const struct kv_cond *cond, long long *version);
+
+/*
+ * Up to `limit` live keys after `after` ("" = from the start), ascending:
+ * `*items` a cJSON array of {"key","version","updated_at","size"} (caller
+ * owns), `*more` 1 when another key follows the last one returned.
+ */
+enum kv_result kv_list(struct app *app, const char *user, const char *after, long limit,
+    cJSON **items, int *more);
+
+/* Frees the value of `item`.  Idempotent. */
+void kv_item_free(struct kv_item *item);
+
+#endif

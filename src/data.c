@@ -1,0 +1,305 @@
+/*
+ * data.c - the `data` responder: each user's private key-value store.
+ *
+ *   GET    /api/data?limit=&cursor=   the user's keys, ascending by bytes
+ *   GET    /api/data/{key}            a value, with ETag / If-None-Match
+ *   PUT    /api/data/{key}            create or replace, If-Match / If-None-Match
+ *   DELETE /api/data/{key}            delete, If-Match
+ *
+ * The user is the token's `sub`.  A GET's Redis work - revocation, the
+ * cache epoch and version stamp, the cached entry - rides on the request's
+ * one Redis round trip with the rate limit (see kv_cache.h), so a value
+ * served from memory costs no PostgreSQL query and one Redis round trip.
+ */
+#include "app.h"
+#include "auth.h"
+#include "crypto.h"
+#include "json_body.h"
+#include "kv_cache.h"
+#include "kv_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIST_DEFAULT 100
+#define LIST_MAX 1000
+
+/* What the prefetch hook leaves for the handler of the same request. */
+static struct {
+	struct auth_pending auth;
+	int key_ok;
+	char key[KV_KEY_MAX + 1];
+	struct kv_lookup lookup;
+} pre;
+
+static void key_invalid(struct ctx *c)
+{
+	cJSON *fields = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(fields, "key", "invalid_format");
+	resp_error(c->resp, c->req, 422, "validation_failed", "key is not in the expected format",
+	    fields);
+}
+
+static void prefetch_auth_and_key(struct ctx *c, int want_lookup)
+{
+	memset(&pre.key, 0, sizeof(pre.key));
+	pre.key_ok = c->param != NULL && kv_key_decode(c->param, c->param_len, pre.key) == 0;
+	auth_begin(c, &pre.auth);
+	if (pre.auth.result != AUTH_OK)
+		return;
+	if (want_lookup && pre.key_ok) {
+		kv_cache_lookup_keys(c->app, pre.auth.a.claims.sub, pre.key, &pre.lookup);
+		auth_queue(c, &pre.auth, pre.lookup.key_ptrs, pre.lookup.n);
+	} else {
+		pre.lookup.n = 0;
+		auth_queue(c, &pre.auth, NULL, 0);
+	}
+}
+
+static void prefetch_read(struct ctx *c)
+{
+	prefetch_auth_and_key(c, 1);
+}
+
+static void prefetch_write(struct ctx *c)
+{
+	prefetch_auth_and_key(c, 0);
+}
+
+static void prefetch_list(struct ctx *c)
+{
+	prefetch_auth_and_key(c, 0);
+}
+
+/* Authenticates from the prefetched state; answers and returns 0 on failure. */
+static int authenticated(struct ctx *c, const redisReply **replies)
+{
+	enum auth_result ar = auth_finish(c, &pre.auth, replies);
+
+	if (ar != AUTH_OK) {
+		auth_reply(c, ar);
+		return 0;
+	}
+	return 1;
+}
+
+static void etag(struct ctx *c, long long version)
+{
+	resp_headerf(c->resp, "ETag", "\"%lld\"", version);
+}
+
+/* {"key", "value", "version", "updated_at"} with the ETag. */
+static void reply_item(struct ctx *c, int status, const struct kv_item *item)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "key", item->key);
+	cJSON_AddItemToObject(o, "value", cJSON_CreateRaw(item->value));
+	cJSON_AddNumberToObject(o, "version", (double)item->version);
+	cJSON_AddStringToObject(o, "updated_at", item->updated_at);
+	etag(c, item->version);
+	resp_json(c->resp, c->req, status, o);
+}
+
+/* Answers a kv_result that is not a success. */
+static void reply_failure(struct ctx *c, enum kv_result r)
+{
+	switch (r) {
+	case KV_NOT_FOUND:
+		resp_error(c->resp, c->req, 404, "not_found", "no such key", NULL);
+		break;
+	case KV_PRECONDITION:
+		resp_error(c->resp, c->req, 412, "precondition_failed", "a precondition did not hold",
+		    NULL);
+		break;
+	case KV_QUOTA:
+		resp_error(c->resp, c->req, 403, "quota_exceeded", "this user has as many keys as allowed",
+		    NULL);
+		break;
+	case KV_DOWN:
+		app_unavailable(c);
+		break;
+	default:
+		break; /* 500 */
+	}
+}
+
+static void conditions(struct ctx *c, struct kv_cond *cond)
+{
+	memset(cond, 0, sizeof(*cond));
+	kv_parse_etags(req_header(c->req, "If-Match"), 0, &cond->if_match, &cond->if_match_any,
+	    &cond->if_match_n, cond->if_match_v);
+	kv_parse_etags(req_header(c->req, "If-None-Match"), 1, &cond->if_none_match,
+	    &cond->if_none_match_any, &cond->if_none_match_n, cond->if_none_match_v);
+}
+
+static void get_item(struct ctx *c)
+{
+	const redisReply *replies[3] = { NULL, NULL, NULL };
+	struct kv_item item;
+	struct kv_cond cond;
+	enum kv_result r;
+	enum kv_tier tier;
+	int matched;
+
+	if (!authenticated(c, replies))
+		return;
+	if (!pre.key_ok) {
+		key_invalid(c);
+		return;
+	}
+	r = kv_cache_get(c->app, pre.auth.a.claims.sub, pre.key, &pre.lookup,
+	    pre.auth.index >= 0 ? replies : NULL, &item, &tier);
+	if (r != KV_OK) {
+		reply_failure(c, r);
+		return;
+	}
+	/* If-None-Match that matches the current version (or `*`): 304 with the ETag. */
+	conditions(c, &cond);
+	matched = cond.if_none_match_any;
+	for (int i = 0; i < cond.if_none_match_n && !matched; i++)
+		matched = cond.if_none_match_v[i] == item.version;
+	if (cond.if_none_match && matched) {
+		etag(c, item.version);
+		resp_empty(c->resp, 304);
+	} else {
+		reply_item(c, 200, &item);
+	}
+	kv_item_free(&item);
+}
+
+static void put_item(struct ctx *c)
+{
+	struct kv_item item;
+	struct kv_cond cond;
+	enum body_result br;
+	enum kv_result r;
+	char *value;
+	size_t len;
+
+	if (!authenticated(c, NULL) || auth_refuse_cross_site(c, pre.auth.a.via_cookie))
+		return;
+	if (!pre.key_ok) {
+		key_invalid(c);
+		return;
+	}
+	/* DATA_MAX_VALUE_BYTES limits the body as sent. */
+	br = body_read_json(c->req, (size_t)c->cfg->data_max_value_bytes);
+	if (br != BODY_JSON_OK) {
+		body_reply_error(c, br);
+		return;
+	}
+	if ((value = malloc(c->req->body_len + 1)) == NULL)
+		return;
+	len = body_compact(c->req->body, c->req->body_len, value);
+	value[len] = '\0';
+	conditions(c, &cond);
+	r = kv_put(c->app, pre.auth.a.claims.sub, pre.key, value, len, &cond, &item);
+	if (r == KV_OK || r == KV_CREATED) {
+		item.value = value;
+		item.value_len = len;
+		kv_cache_written(c->app, pre.auth.a.claims.sub, pre.key, item.version, &item);
+		reply_item(c, r == KV_CREATED ? 201 : 200, &item);
+	} else {
+		reply_failure(c, r);
+	}
+	free(value);
+}
+
+static void delete_item(struct ctx *c)
+{
+	struct kv_cond cond;
+	enum kv_result r;
+	long long version = 0;
+
+	if (!authenticated(c, NULL) || auth_refuse_cross_site(c, pre.auth.a.via_cookie))
+		return;
+	if (!pre.key_ok) {
+		key_invalid(c);
+		return;
+	}
+	conditions(c, &cond);
+	r = kv_delete(c->app, pre.auth.a.claims.sub, pre.key, &cond, &version);
+	if (r != KV_OK) {
+		reply_failure(c, r);
+		return;
+	}
+	kv_cache_written(c->app, pre.auth.a.claims.sub, pre.key, version, NULL);
+	resp_empty(c->resp, 204);
+}
+
+static void list_invalid(struct ctx *c, const char *field)
+{
+	cJSON *fields = cJSON_CreateObject();
+	char msg[64];
+
+	cJSON_AddStringToObject(fields, field, "invalid_format");
+	snprintf(msg, sizeof(msg), "%s is not in the expected format", field);
+	resp_error(c->resp, c->req, 422, "validation_failed", msg, fields);
+}
+
+static void list_items(struct ctx *c)
+{
+	char text[32], cursor[256], after[KV_KEY_MAX + 1] = "", next[256];
+	long limit = LIST_DEFAULT;
+	cJSON *items = NULL, *o;
+	enum kv_result r;
+	int found, more;
+
+	if (!authenticated(c, NULL))
+		return;
+	found = req_query_param(c->req, "limit", text, sizeof(text));
+	if (found != 0) {
+		char *end;
+
+		limit = found == 1 && text[0] >= '0' && text[0] <= '9' ? strtol(text, &end, 10) : -1;
+		if (found != 1 || *end != '\0' || limit < 1 || limit > LIST_MAX) {
+			list_invalid(c, "limit");
+			return;
+		}
+	}
+	found = req_query_param(c->req, "cursor", cursor, sizeof(cursor));
+	if (found != 0) {
+		/* A cursor is the base64url of the last key of the previous page. */
+		int n = found == 1 ? crypto_b64url_decode(cursor, strlen(cursor), (unsigned char *)after,
+					 KV_KEY_MAX)
+				   : -1;
+
+		if (n <= 0 || !kv_key_valid(after, (size_t)n)) {
+			list_invalid(c, "cursor");
+			return;
+		}
+		after[n] = '\0';
+	}
+	r = kv_list(c->app, pre.auth.a.claims.sub, after, limit, &items, &more);
+	if (r != KV_OK) {
+		reply_failure(c, r);
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "items", items);
+	if (more) {
+		cJSON *last = cJSON_GetArrayItem(items, cJSON_GetArraySize(items) - 1);
+		const char *k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(last, "key"));
+
+		crypto_b64url_encode((const unsigned char *)k, strlen(k), next, sizeof(next));
+		cJSON_AddStringToObject(o, "next_cursor", next);
+	} else {
+		cJSON_AddNullToObject(o, "next_cursor");
+	}
+	resp_json(c->resp, c->req, 200, o);
+}
+
+static const struct route routes[] = {
+	{ "GET", "/api/data", POLICY_API, list_items, prefetch_list },
+	{ "GET", "/api/data/{key}", POLICY_API, get_item, prefetch_read },
+	{ "PUT", "/api/data/{key}", POLICY_API, put_item, prefetch_write },
+	{ "DELETE", "/api/data/{key}", POLICY_API, delete_item, prefetch_write },
+};
+
+int main(int argc, char **argv)
+{
+	return app_main(argc, argv, "data", routes, sizeof(routes) / sizeof(routes[0]));
+}
