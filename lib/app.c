@@ -148,6 +148,7 @@ answer:
 	resp_send(&resp, &req);
 	log_request(&req, &resp);
 	redis_pipe_free(&c.pipe);
+	db_end_request(&app->db);
 	resp_free(&resp);
 	req_free(&req);
 }

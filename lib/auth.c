@@ -161,7 +161,7 @@ void auth_begin(struct ctx *c, struct auth_pending *p)
 void auth_queue(struct ctx *c, struct auth_pending *p, const char *const *keys, int n)
 {
 	char rv[96];
-	const char *argv[2 + AUTH_EXTRA_MAX] = { "MGET", rv };
+	const char *argv[3 + AUTH_EXTRA_MAX] = { "MGET", rv, REVOKE_READY_KEY };
 
 	if (p->result != AUTH_OK || n < 0 || n > AUTH_EXTRA_MAX)
 		return;
@@ -170,9 +170,9 @@ void auth_queue(struct ctx *c, struct auth_pending *p, const char *const *keys, 
 		return;
 	revoke_key(p->a.claims.sid, rv, sizeof(rv));
 	for (int i = 0; i < n; i++)
-		argv[2 + i] = keys[i];
+		argv[3 + i] = keys[i];
 	p->n_extra = n;
-	p->index = redis_pipe_append(&c->app->redis, &c->pipe, 2 + n, argv, NULL);
+	p->index = redis_pipe_append(&c->app->redis, &c->pipe, 3 + n, argv, NULL);
 }
 
 enum auth_result auth_finish(struct ctx *c, struct auth_pending *p, const redisReply **replies)
@@ -186,10 +186,11 @@ enum auth_result auth_finish(struct ctx *c, struct auth_pending *p, const redisR
 		return p->result;
 	redis_pipe_flush(&c->app->redis, &c->pipe);
 	rep = redis_pipe_reply(&c->pipe, p->index);
-	if (rep != NULL && rep->type == REDIS_REPLY_ARRAY && rep->elements == (size_t)(1 + p->n_extra)) {
-		st = rep->element[0]->type == REDIS_REPLY_NIL ? REVOKE_LIVE : REVOKE_REVOKED;
-		for (int i = 0; i < p->n_extra && replies != NULL; i++)
-			replies[i] = rep->element[1 + i];
+	if (rep != NULL && rep->type == REDIS_REPLY_ARRAY && rep->elements == (size_t)(2 + p->n_extra)) {
+		st = revoke_from_reply(c->app, p->a.claims.sid, rep->element[0], rep->element[1]);
+		/* Replies that came from a Redis that lost its data are not used either. */
+		for (int i = 0; i < p->n_extra && replies != NULL && c->app->redis.synced; i++)
+			replies[i] = rep->element[2 + i];
 	} else {
 		st = revoke_check_postgres(c->app, p->a.claims.sid);
 	}

@@ -64,9 +64,16 @@ PGconn *db_conn(struct db *db)
 		db->url, NULL };
 
 	if (db->conn != NULL) {
-		/* Reading pending input notices a server that has closed on us. */
+		PGTransactionStatusType ts;
+
+		/*
+		 * Reading pending input notices a server that has closed on us.
+		 * Inside a transaction (ours, between BEGIN and COMMIT) the
+		 * connection is kept: dropping it would drop the transaction.
+		 */
 		if (PQstatus(db->conn) == CONNECTION_OK && PQconsumeInput(db->conn) &&
-		    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+		    ((ts = PQtransactionStatus(db->conn)) == PQTRANS_IDLE || ts == PQTRANS_INTRANS ||
+			ts == PQTRANS_INERROR))
 			return db->conn;
 		drop(db);
 	}
@@ -142,6 +149,20 @@ enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *
 	PQclear(r);
 	db->errors++;
 	return DB_ERROR;
+}
+
+void db_end_request(struct db *db)
+{
+	PGresult *r;
+
+	/* A handler that left a transaction open (a bug) must not leak it into the next request. */
+	if (db->conn != NULL && PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+		log_msg(LOG_ERROR, "a transaction was left open; rolled back");
+		r = PQexec(db->conn, "ROLLBACK");
+		PQclear(r);
+		if (PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+			drop(db);
+	}
 }
 
 int db_ping(struct db *db)

@@ -48,6 +48,9 @@ PGconn *db_conn(struct db *db);
 enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *const *values,
     PGresult **res, char sqlstate[6]);
 
+/* At the end of every request: rolls back a transaction a handler left open. */
+void db_end_request(struct db *db);
+
 /* 1 when `SELECT 1` succeeds now, else 0. */
 int db_ping(struct db *db);
 

@@ -70,6 +70,10 @@ int revoke_replay(struct app *app)
 		rc = drain(r, r->ctx, (size_t)(end - i));
 	}
 	PQclear(res);
+	if (rc == 0) {
+		redisAppendCommand(r->ctx, "SET %s 1", REVOKE_READY_KEY);
+		rc = drain(r, r->ctx, 1);
+	}
 	if (rc == 0 && rows > 0) {
 		cJSON *f = cJSON_CreateObject();
 
@@ -100,12 +104,24 @@ enum revoke_state revoke_check_postgres(struct app *app, const char *sid)
 	return st;
 }
 
+enum revoke_state revoke_from_reply(struct app *app, const char *sid, const redisReply *rv,
+    const redisReply *ready)
+{
+	if (rv == NULL || ready == NULL || ready->type != REDIS_REPLY_STRING) {
+		/* Redis lost its data under us: ask the record, replay before trusting it again. */
+		if (ready != NULL && ready->type == REDIS_REPLY_NIL)
+			app->redis.synced = 0;
+		return revoke_check_postgres(app, sid);
+	}
+	return rv->type == REDIS_REPLY_NIL ? REVOKE_LIVE : REVOKE_REVOKED;
+}
+
 enum revoke_state revoke_check(struct app *app, const char *sid, const char *extra_key,
     char **extra)
 {
 	redisContext *c = redis_synced(&app->redis);
 	char key[128];
-	const char *argv[3] = { "MGET", key, extra_key };
+	const char *argv[4] = { "MGET", key, REVOKE_READY_KEY, extra_key };
 	redisReply *rep;
 	enum revoke_state st;
 
@@ -113,16 +129,16 @@ enum revoke_state revoke_check(struct app *app, const char *sid, const char *ext
 		*extra = NULL;
 	if (c == NULL)
 		return revoke_check_postgres(app, sid);
-	snprintf(key, sizeof(key), REVOKE_KEY_PREFIX "%s", sid);
-	rep = redis_command_argv(&app->redis, extra_key != NULL ? 3 : 2, argv, NULL);
-	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements < 1) {
+	revoke_key(sid, key, sizeof(key));
+	rep = redis_command_argv(&app->redis, extra_key != NULL ? 4 : 3, argv, NULL);
+	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2) {
 		freeReplyObject(rep);
 		return revoke_check_postgres(app, sid);
 	}
-	st = rep->element[0]->type == REDIS_REPLY_NIL ? REVOKE_LIVE : REVOKE_REVOKED;
-	if (extra != NULL && extra_key != NULL && rep->elements == 2 &&
-	    rep->element[1]->type == REDIS_REPLY_STRING)
-		*extra = strndup(rep->element[1]->str, rep->element[1]->len);
+	st = revoke_from_reply(app, sid, rep->element[0], rep->element[1]);
+	if (st != REVOKE_UNAVAILABLE && extra != NULL && extra_key != NULL && rep->elements == 3 &&
+	    rep->element[2]->type == REDIS_REPLY_STRING)
+		*extra = strndup(rep->element[2]->str, rep->element[2]->len);
 	freeReplyObject(rep);
 	return st;
 }

@@ -22,6 +22,13 @@
 #include <stddef.h>
 
 #define REVOKE_KEY_PREFIX "pc:rv:"
+/*
+ * Set by every replay, never expiring: when it is missing, Redis has lost
+ * its data (FLUSHALL, a restart without persistence) without breaking our
+ * connection, so its silence about a session proves nothing - the check
+ * goes to PostgreSQL and the next request replays.
+ */
+#define REVOKE_READY_KEY "pc:rv:ready"
 
 enum revoke_state {
 	REVOKE_LIVE,
@@ -43,6 +50,13 @@ int revoke_replay(struct app *app);
  */
 enum revoke_state revoke_check(struct app *app, const char *sid, const char *extra_key,
     char **extra);
+
+/*
+ * The state from the replies to `GET <revocation key>` and `GET
+ * REVOKE_READY_KEY` (either may be NULL when Redis did not answer).
+ */
+enum revoke_state revoke_from_reply(struct app *app, const char *sid, const redisReply *rv,
+    const redisReply *ready);
 
 /* The record's answer (PostgreSQL), for when Redis cannot give it. */
 enum revoke_state revoke_check_postgres(struct app *app, const char *sid);
