@@ -325,9 +325,11 @@ static int parse_rate(const char *s, struct cfg_rate *out)
 		return -1;
 	memcpy(head, s, n);
 	head[n] = '\0';
-	if (parse_long(head, 1, 1000000000L, &out->limit) != 0)
+	if (parse_long(head, 1, 1000000000L, &out->limit) != 0 ||
+	    parse_long(slash + 1, 1, 30 * DAY, &out->window) != 0)
 		return -1;
-	return parse_long(slash + 1, 1, 30 * DAY, &out->window);
+	/* At least a microsecond between requests: the limiter counts in µs. */
+	return out->limit <= out->window * 1000000L ? 0 : -1;
 }
 
 static int has_control(const char *s)
