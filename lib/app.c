@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "kv_cache.h"
+#include "metrics.h"
 #include "revocation.h"
 
 #include <errno.h>
@@ -69,14 +70,17 @@ static void log_request(const struct request *req, const struct response *resp)
 	log_event(level, "request", f);
 }
 
-/* Adds the RateLimit fields of decision `d` under policy `name`. */
+/* The RateLimit fields of decision `d` under policy `name` (sent unless a handler drops them). */
 static void rate_limit_headers(struct response *resp, const char *name, const struct rl_decision *d)
 {
-	resp_headerf(resp, "RateLimit-Policy", "\"%s\";q=%ld;w=%ld", name, d->limit, d->window);
-	resp_headerf(resp, "RateLimit", "\"%s\";r=%ld;t=%ld", name, d->remaining, d->reset);
-	resp_headerf(resp, "RateLimit-Limit", "%ld", d->limit);
-	resp_headerf(resp, "RateLimit-Remaining", "%ld", d->remaining);
-	resp_headerf(resp, "RateLimit-Reset", "%ld", d->reset);
+	snprintf(resp->rate_limit_fields, sizeof(resp->rate_limit_fields),
+	    "RateLimit-Policy: \"%s\";q=%ld;w=%ld\r\n"
+	    "RateLimit: \"%s\";r=%ld;t=%ld\r\n"
+	    "RateLimit-Limit: %ld\r\n"
+	    "RateLimit-Remaining: %ld\r\n"
+	    "RateLimit-Reset: %ld\r\n",
+	    name, d->limit, d->window, name, d->remaining, d->reset, d->limit, d->remaining,
+	    d->reset);
 }
 
 /*
@@ -146,6 +150,7 @@ static void handle(struct app *app, struct io *io)
 	m.route->handler(&c);
 answer:
 	resp_send(&resp, &req);
+	metrics_request(req.route, req.method, resp.status, req_elapsed_ms(&req) / 1000);
 	log_request(&req, &resp);
 	redis_pipe_free(&c.pipe);
 	db_end_request(&app->db);
@@ -205,11 +210,13 @@ static int app_open(struct app *app, const char *argv0, int check_only)
 		fprintf(stderr, "%s: cannot open LOG_FILE (%s); logging to standard error\n",
 		    app->name, strerror(errno));
 	cfg_warnings(&app->cfg, log_warning);
+	metrics_open(app->cfg.metrics_file, app->name);
 	return 0;
 }
 
 static void app_close(struct app *app)
 {
+	metrics_close();
 	db_close(&app->db);
 	redis_close(&app->redis);
 	addr_list_free(&app->trusted_proxies);

@@ -79,6 +79,7 @@ static const struct cfg_row table[] = {
 	{ "WEB_SERVER", T_ENUM, "lighttpd", 0, 0, web_servers, OFF(web_server) },
 	{ "LOG_LEVEL", T_ENUM, "info", 0, 0, log_levels, OFF(log_level) },
 	{ "LOG_FILE", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(log_file) },
+	{ "METRICS_FILE", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(metrics_file) },
 };
 
 #define NROWS (sizeof(table) / sizeof(table[0]))
@@ -478,6 +479,7 @@ void cfg_free(struct config *cfg)
 	free(cfg->cors_allowed_origins);
 	free(cfg->web_server);
 	free(cfg->log_file);
+	free(cfg->metrics_file);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -60,6 +60,7 @@ struct config {
 
 	enum log_level log_level;
 	char *log_file; /* NULL: standard error */
+	char *metrics_file; /* NULL: metrics.h's default */
 };
 
 /*

@@ -4,6 +4,7 @@
 #include "db.h"
 
 #include "log.h"
+#include "metrics.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ static void set_state(struct db *db, int down)
 		db->retry_at.tv_sec += db->retry_at.tv_nsec / 1000000000L;
 		db->retry_at.tv_nsec %= 1000000000L;
 		db->errors++;
+		metrics_backend_error(METRICS_POSTGRES);
 	}
 	if (down != db->down) {
 		cJSON *f = cJSON_CreateObject();
@@ -148,6 +150,7 @@ enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *
 	}
 	PQclear(r);
 	db->errors++;
+	metrics_backend_error(METRICS_POSTGRES);
 	return DB_ERROR;
 }
 

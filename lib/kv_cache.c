@@ -12,6 +12,7 @@
 
 #include "cache_memory.h"
 #include "log.h"
+#include "metrics.h"
 #include "redis_script.h"
 
 #include <stdio.h>
@@ -287,6 +288,7 @@ enum kv_result kv_cache_get(struct app *app, const char *user, const char *key,
 			/* The current state is "deleted": no need to ask PostgreSQL. */
 			*tier = KV_TIER_REDIS;
 			stats.redis_hits++;
+			metrics_cache_lookup(METRICS_REDIS, 1);
 			memory_drop(app, user, key);
 			return KV_NOT_FOUND;
 		}
@@ -300,20 +302,27 @@ enum kv_result kv_cache_get(struct app *app, const char *user, const char *key,
 			snprintf(out->key, sizeof(out->key), "%s", key);
 			*tier = KV_TIER_MEMORY;
 			stats.memory_hits++;
+			metrics_cache_lookup(METRICS_MEMORY, 1);
 			return KV_OK;
 		}
 		stats.memory_misses++;
+		metrics_cache_lookup(METRICS_MEMORY, 0);
 		if (l->n == 3 && parse_entry(replies[2], epoch, sg, key, out) == 0) {
 			*tier = KV_TIER_REDIS;
 			stats.redis_hits++;
+			metrics_cache_lookup(METRICS_REDIS, 1);
 			memory_put(app, user, key, epoch, out);
 			return KV_OK;
 		}
-		if (l->n == 3)
+		if (l->n == 3) {
 			stats.redis_misses++;
+			metrics_cache_lookup(METRICS_REDIS, 0);
+		}
 	} else {
 		stats.memory_misses++;
 		stats.redis_misses++;
+		metrics_cache_lookup(METRICS_MEMORY, 0);
+		metrics_cache_lookup(METRICS_REDIS, 0);
 	}
 	*tier = KV_TIER_POSTGRES;
 	stats.postgres_reads++;

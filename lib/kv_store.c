@@ -186,7 +186,7 @@ enum kv_result kv_get(struct app *app, const char *user, const char *key, struct
 }
 
 /*
- * Inside the write transaction: locks the user's row and reads the key's
+ * Inside the write transaction: locks the user's row, then reads the key's
  * state and the user's live key count.  `*live` 0 when absent or deleted.
  */
 static enum kv_result lock_and_read(struct app *app, const char *user, const char *key, int *live,
@@ -196,18 +196,28 @@ static enum kv_result lock_and_read(struct app *app, const char *user, const cha
 	PGresult *res;
 	enum db_status st;
 
-	st = db_exec(&app->db,
-	    "SELECT (SELECT version FROM data_items WHERE user_id = $1::uuid AND key = $2),"
-	    " (SELECT NOT deleted FROM data_items WHERE user_id = $1::uuid AND key = $2),"
-	    " (SELECT count(*) FROM data_items WHERE user_id = $1::uuid AND NOT deleted)"
-	    " FROM users WHERE id = $1::uuid FOR UPDATE",
-	    2, params, &res, NULL);
+	/*
+	 * The lock first, in a statement of its own: a statement that waited
+	 * for the lock still reads with the snapshot it started with, so the
+	 * key's state must be read by the next statement (READ COMMITTED takes
+	 * a new snapshot each time) to see what the previous writer committed.
+	 */
+	st = db_exec(&app->db, "SELECT 1 FROM users WHERE id = $1::uuid FOR UPDATE", 1, params, &res,
+	    NULL);
 	if (st != DB_OK)
 		return from_db(st);
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		return KV_ERROR; /* the user is gone */
 	}
+	PQclear(res);
+	st = db_exec(&app->db,
+	    "SELECT (SELECT version FROM data_items WHERE user_id = $1::uuid AND key = $2),"
+	    " (SELECT NOT deleted FROM data_items WHERE user_id = $1::uuid AND key = $2),"
+	    " (SELECT count(*) FROM data_items WHERE user_id = $1::uuid AND NOT deleted)",
+	    2, params, &res, NULL);
+	if (st != DB_OK)
+		return from_db(st);
 	*version = PQgetisnull(res, 0, 0) ? 0 : strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	*live = !PQgetisnull(res, 0, 1) && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	*count = strtol(PQgetvalue(res, 0, 2), NULL, 10);

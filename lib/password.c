@@ -6,6 +6,7 @@
  * nothing and a well-formed one costs exactly one bcrypt.
  */
 #include "password.h"
+#include "metrics.h"
 
 #include <crypt.h>
 #include <errno.h>
@@ -135,11 +136,14 @@ static int bcrypt_run(const char *phrase, const char *setting, char out[BCRYPT_L
 {
 	struct crypt_data *cd = calloc(1, sizeof(*cd));
 	const char *r;
+	double t0;
 	int rc = -1;
 
 	if (cd == NULL)
 		return -1;
+	t0 = metrics_now();
 	r = crypt_rn(phrase, setting, cd, (int)sizeof(*cd));
+	metrics_password_hash(metrics_now() - t0);
 	if (r != NULL && strnlen(r, BCRYPT_LEN + 1) == BCRYPT_LEN) {
 		memcpy(out, r, BCRYPT_LEN);
 		out[BCRYPT_LEN] = '\0';

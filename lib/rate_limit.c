@@ -4,6 +4,7 @@
 #include "rate_limit.h"
 
 #include "log.h"
+#include "metrics.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -245,6 +246,8 @@ int rl_finish(struct redis *redis, struct redis_pipe *pipe, struct rl_memory *me
 	}
 	if (!d->allowed && stats != NULL && (size_t)p->policy < sizeof(stats->blocked) / sizeof(stats->blocked[0]))
 		stats->blocked[p->policy]++;
+	if (!d->allowed)
+		metrics_rate_limited(p->policy);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "redis.h"
 
 #include "log.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -139,6 +140,7 @@ static void set_state(struct redis *r, int down)
 		r->retry_at.tv_sec += r->retry_at.tv_nsec / 1000000000L;
 		r->retry_at.tv_nsec %= 1000000000L;
 		r->errors++;
+		metrics_backend_error(METRICS_REDIS_BACKEND);
 	}
 	if (down != r->down) {
 		cJSON *f = cJSON_CreateObject();

@@ -62,6 +62,7 @@ static void set_internal_error(struct response *resp, const struct request *req)
 	resp->body = NULL;
 	resp->body_len = 0;
 	resp->status = 500;
+	resp->content_type = NULL;
 	/* The id is [A-Za-z0-9._-] only, so it needs no escaping. */
 	if (asprintf(&body, fmt, req->id) >= 0) {
 		resp->body = body;
@@ -84,6 +85,17 @@ void resp_json(struct response *resp, const struct request *req, int status, cJS
 	resp->status = status;
 	resp->body = text;
 	resp->body_len = strlen(text);
+	resp->content_type = NULL;
+}
+
+void resp_text(struct response *resp, int status, const char *content_type, char *body,
+    size_t len)
+{
+	free(resp->body);
+	resp->status = status;
+	resp->body = body;
+	resp->body_len = len;
+	resp->content_type = content_type;
 }
 
 void resp_empty(struct response *resp, int status)
@@ -153,7 +165,7 @@ const char *resp_reason(int status)
 
 int resp_send(struct response *resp, const struct request *req)
 {
-	char head[RESP_HEADERS_MAX + 512];
+	char head[RESP_HEADERS_MAX + 1024];
 	char length[48] = "";
 	int n, no_content, has_body;
 
@@ -171,15 +183,16 @@ int resp_send(struct response *resp, const struct request *req)
 		    has_body ? resp->body_len : (size_t)0);
 	n = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\n"
-	    "%s"
+	    "%s%s%s"
 	    "%s"
 	    "Cache-Control: no-store\r\n"
 	    "X-Request-Id: %s\r\n"
-	    "%s"
+	    "%s%s"
 	    "\r\n",
-	    resp->status, resp_reason(resp->status),
-	    has_body ? "Content-Type: application/json; charset=utf-8\r\n" : "",
-	    length, req->id, resp->headers);
+	    resp->status, resp_reason(resp->status), has_body ? "Content-Type: " : "",
+	    !has_body ? "" : resp->content_type != NULL ? resp->content_type : "application/json; charset=utf-8",
+	    has_body ? "\r\n" : "", length, req->id,
+	    resp->omit_rate_limit_fields ? "" : resp->rate_limit_fields, resp->headers);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
 	if (req->io->write(req->io, head, n) != 0)

@@ -24,6 +24,13 @@ struct response {
 	int headers_overflow;     /* a header did not fit: answer 500 */
 	char *body;               /* owned; NULL for 204/304 */
 	size_t body_len;
+	const char *content_type; /* static; NULL: JSON (set by resp_text) */
+	/*
+	 * The rate limit's RateLimit fields, kept apart so that a handler can
+	 * drop them: the failed-login 429 carries Retry-After only.
+	 */
+	char rate_limit_fields[512];
+	int omit_rate_limit_fields;
 };
 
 void resp_init(struct response *resp);
@@ -43,6 +50,13 @@ int resp_headerf(struct response *resp, const char *name, const char *fmt, ...)
  * here, also on failure).  A body that cannot be printed becomes a 500.
  */
 void resp_json(struct response *resp, const struct request *req, int status, cJSON *body);
+
+/*
+ * Sets `status` and a non-JSON `body` of `len` bytes (malloc'd, owned from
+ * here on) sent with `content_type` (static storage), e.g. /metrics' text.
+ */
+void resp_text(struct response *resp, int status, const char *content_type, char *body,
+    size_t len);
 
 /* A status without a body (204, 304). */
 void resp_empty(struct response *resp, int status);

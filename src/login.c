@@ -14,6 +14,7 @@
 #include "crypto.h"
 #include "json_body.h"
 #include "log.h"
+#include "metrics.h"
 #include "login_guard.h"
 #include "password.h"
 #include "session_reply.h"
@@ -36,6 +37,7 @@ static void log_login(struct ctx *c, const char *result, const char *user_id)
 	if (user_id != NULL)
 		cJSON_AddStringToObject(f, "user_id", user_id);
 	log_event(LOG_INFO, "login", f);
+	metrics_login(result);
 }
 
 /* Stores a hash at the configured cost; a failure only means trying again next time. */
@@ -91,6 +93,8 @@ static void login(struct ctx *c)
 	if (st != DB_OK)
 		goto db_failed;
 	if (locked) {
+		/* The failed-login 429 carries Retry-After, not the RateLimit fields. */
+		c->resp->omit_rate_limit_fields = 1;
 		resp_headerf(c->resp, "Retry-After", "%ld", retry_after);
 		resp_error(c->resp, c->req, 429, "rate_limited",
 		    "too many failed logins for this username; try again later", NULL);

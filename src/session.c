@@ -17,6 +17,7 @@
 #include "cookie.h"
 #include "json_body.h"
 #include "log.h"
+#include "metrics.h"
 #include "login_guard.h"
 #include "password.h"
 #include "revocation.h"
@@ -35,16 +36,6 @@ static int has_body(const struct request *req)
 	const char *cl = req_header(req, "Content-Length");
 
 	return cl != NULL && *cl != '\0' && strspn(cl, "0") != strlen(cl);
-}
-
-/* 1 when a session cookie (access or refresh) came with the request. */
-static int has_session_cookie(const struct request *req)
-{
-	char buf[8];
-	const char *h = req_header(req, "Cookie");
-
-	return cookie_get(h, COOKIE_ACCESS, buf, sizeof(buf)) != COOKIE_ABSENT ||
-	    cookie_get(h, COOKIE_REFRESH, buf, sizeof(buf)) != COOKIE_ABSENT;
 }
 
 /*
@@ -80,8 +71,7 @@ static void refresh(struct ctx *c)
 	struct user u;
 	int bearer;
 
-	if (auth_refuse_cross_site(c, !auth_has_bearer(c->req) && has_session_cookie(c->req)))
-		return;
+	cookie[0] = '\0';
 	if (optional_token_body(c, &body, &token))
 		goto out;
 	bearer = token != NULL;
@@ -90,6 +80,9 @@ static void refresh(struct ctx *c)
 		    COOKIE_FOUND)
 			token = cookie;
 	}
+	/* The cookie is the credential whenever the token comes from it. */
+	if (auth_refuse_cross_site(c, token == cookie))
+		goto out;
 	if (token == NULL) {
 		resp_error(c->resp, c->req, 401, "unauthenticated", "no refresh token", NULL);
 		goto out;
@@ -134,14 +127,15 @@ static void logout(struct ctx *c)
 	struct token_claims claims;
 
 	have_access = auth_token(c->req, access, sizeof(access), &via_cookie);
-	if (auth_refuse_cross_site(c, !auth_has_bearer(c->req) && has_session_cookie(c->req)))
-		goto out;
 	if (optional_token_body(c, &body, &token))
 		goto out;
 	if (token == NULL &&
 	    cookie_get(req_header(c->req, "Cookie"), COOKIE_REFRESH, cookie, sizeof(cookie)) ==
 		COOKIE_FOUND)
 		token = cookie;
+	/* Refused before anything changes when a cookie is one of the credentials used. */
+	if (auth_refuse_cross_site(c, (have_access && via_cookie) || token == cookie))
+		goto out;
 	/* A token that verifies names its session; an expired or bad one revokes nothing. */
 	if (have_access && token_verify(c->cfg, access, (long)time(NULL), &claims) == TOKEN_OK) {
 		memcpy(&a.claims, &claims, sizeof(claims));
@@ -221,6 +215,9 @@ static void change_password(struct ctx *c)
 	if ((st = guard_check(c->app, name_hash, &locked, &retry_after)) != DB_OK)
 		goto db_failed;
 	if (locked) {
+		metrics_login("locked");
+		/* The failed-login 429 carries Retry-After, not the RateLimit fields. */
+		c->resp->omit_rate_limit_fields = 1;
 		resp_headerf(c->resp, "Retry-After", "%ld", retry_after);
 		resp_error(c->resp, c->req, 429, "rate_limited",
 		    "too many failed logins for this username; try again later", NULL);
@@ -229,6 +226,7 @@ static void change_password(struct ctx *c)
 	ok = pw_verify(current != NULL ? current : "", current_len, PQgetvalue(res, 0, 1)) == 1 &&
 	    current != NULL;
 	if (!ok) {
+		metrics_login("failure");
 		if (guard_fail(c->app, name_hash) == DB_DOWN)
 			goto db_failed;
 		resp_error(c->resp, c->req, 401, "invalid_credentials", "the current password is wrong",
