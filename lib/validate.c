@@ -176,3 +176,36 @@ cJSON *valid_exact(const struct valid_field *f, int found, const char *exact, si
 		abort(); /* as valid_check(): NULL must only ever mean "valid" */
 	return map;
 }
+
+cJSON *valid_merge_exact(cJSON *map, const struct valid_field *f, int found, const char *exact,
+    size_t len)
+{
+	const char *old = map != NULL
+	    ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(map, f->name))
+	    : NULL;
+	cJSON *verdict;
+
+	if (old != NULL && (strcmp(old, valid_reason_name(VALID_REQUIRED)) == 0 ||
+			       strcmp(old, valid_reason_name(VALID_INVALID_TYPE)) == 0))
+		return map;
+	if (found == 0 && old == NULL)
+		return map; /* absent and optional: nothing to say */
+	verdict = valid_exact(f, found, exact, len);
+	if (map != NULL)
+		cJSON_DeleteItemFromObjectCaseSensitive(map, f->name);
+	if (verdict != NULL) {
+		if (map == NULL) {
+			map = verdict;
+		} else {
+			cJSON *item = cJSON_DetachItemFromObjectCaseSensitive(verdict, f->name);
+
+			cJSON_AddItemToObject(map, f->name, item);
+			cJSON_Delete(verdict);
+		}
+	}
+	if (map != NULL && map->child == NULL) {
+		cJSON_Delete(map);
+		map = NULL;
+	}
+	return map;
+}

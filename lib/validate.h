@@ -102,6 +102,16 @@ cJSON *valid_check(const cJSON *obj, const struct valid_field *fields, size_t n,
 cJSON *valid_exact(const struct valid_field *f, int found, const char *exact, size_t len);
 
 /*
+ * Merges the exact-bytes verdict on field `f` into the map `map` from
+ * valid_check() (either may be NULL): when the field was present as a
+ * string, its entry is replaced by what valid_exact() says on the exact
+ * bytes (so a password holding U+0000 is measured in full); a `required`
+ * or `invalid_type` entry is kept.  Returns the map (NULL when empty).
+ */
+cJSON *valid_merge_exact(cJSON *map, const struct valid_field *f, int found, const char *exact,
+    size_t len);
+
+/*
  * With `fields` NULL, does nothing and returns 0.  Otherwise takes ownership
  * of `fields`, answers 422 validation_failed with it as the `fields` map and a
  * message naming the first failing field ("password is too short"), and

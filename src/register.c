@@ -25,6 +25,7 @@ static void register_user(struct ctx *c)
 	cJSON *body = NULL;
 	char *password = NULL, *username = NULL, hash[PW_HASH_MAX] = "", sqlstate[6];
 	size_t password_len = 0, username_len = 0;
+	cJSON *bad;
 	int found;
 	PGresult *res;
 	enum body_result br;
@@ -36,14 +37,18 @@ static void register_user(struct ctx *c)
 		body_reply_error(c, br);
 		return;
 	}
-	if (valid_reply(c, valid_check(body, fields, 2, v)))
+	/*
+	 * cJSON stops a string at an escaped NUL, so the bounds and format of
+	 * both fields are settled on their exact bytes.
+	 */
+	bad = valid_check(body, fields, 2, v);
+	if ((found = body_exact_string(c->req, "username", &username, &username_len)) < 0)
 		goto out;
-	/* cJSON stops a string at an escaped NUL: check and use the exact bytes. */
-	found = body_exact_string(c->req, "username", &username, &username_len);
-	if (found < 0 || valid_reply(c, valid_exact(&fields[0], found, username, username_len)))
+	bad = valid_merge_exact(bad, &fields[0], found, username, username_len);
+	if ((found = body_exact_string(c->req, "password", &password, &password_len)) < 0)
 		goto out;
-	found = body_exact_string(c->req, "password", &password, &password_len);
-	if (found < 0 || valid_reply(c, valid_exact(&fields[1], found, password, password_len)))
+	bad = valid_merge_exact(bad, &fields[1], found, password, password_len);
+	if (valid_reply(c, bad))
 		goto out;
 	if (pw_hash(password, password_len, (int)c->cfg->bcrypt_cost, hash) != 0) {
 		resp_json(c->resp, c->req, 500, NULL);

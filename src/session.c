@@ -171,7 +171,7 @@ static void change_password(struct ctx *c)
 	char *current = NULL, *fresh = NULL, hash[PW_HASH_MAX] = "";
 	size_t current_len = 0, fresh_len = 0;
 	unsigned char name_hash[CRYPTO_SHA256_LEN];
-	cJSON *body = NULL;
+	cJSON *body = NULL, *bad;
 	PGresult *res = NULL;
 	struct auth a;
 	enum auth_result ar;
@@ -192,12 +192,13 @@ static void change_password(struct ctx *c)
 		body_reply_error(c, br);
 		return;
 	}
-	if (valid_reply(c, valid_check(body, fields, 2, v)))
+	/* The new password's bounds are counted on its exact bytes (see register.c). */
+	bad = valid_check(body, fields, 2, v);
+	if (body_exact_string(c->req, "current_password", &current, &current_len) < 0 ||
+	    (found = body_exact_string(c->req, "new_password", &fresh, &fresh_len)) < 0)
 		goto out;
-	if ((found = body_exact_string(c->req, "current_password", &current, &current_len)) < 0)
-		goto out;
-	if ((found = body_exact_string(c->req, "new_password", &fresh, &fresh_len)) < 0 ||
-	    valid_reply(c, valid_exact(&fields[1], found, fresh, fresh_len)))
+	bad = valid_merge_exact(bad, &fields[1], found, fresh, fresh_len);
+	if (valid_reply(c, bad))
 		goto out;
 
 	params[0] = a.claims.sub;
