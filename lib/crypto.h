@@ -21,6 +21,9 @@ int crypto_sha256(const void *data, size_t len, unsigned char out[CRYPTO_SHA256_
 int crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
     unsigned char out[CRYPTO_SHA256_LEN]);
 
+/* The value of one hex digit (either case), or -1. */
+int crypto_hex_digit(int c);
+
 /* Lowercase hex of `len` bytes into `out` (2 * len + 1 bytes). */
 void crypto_hex(const unsigned char *in, size_t len, char *out);
 

@@ -154,6 +154,22 @@ enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *
 	return DB_ERROR;
 }
 
+enum db_status db_command(struct db *db, const char *sql)
+{
+	PGresult *r;
+	enum db_status st = db_exec(db, sql, 0, NULL, &r, NULL);
+
+	if (st == DB_OK)
+		PQclear(r);
+	return st;
+}
+
+void db_rollback(struct db *db)
+{
+	if (db->conn != NULL && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		db_command(db, "ROLLBACK");
+}
+
 void db_end_request(struct db *db)
 {
 	PGresult *r;

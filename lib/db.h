@@ -51,6 +51,12 @@ enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *
 /* At the end of every request: rolls back a transaction a handler left open. */
 void db_end_request(struct db *db);
 
+/* Runs a parameterless command whose result is not needed (BEGIN, COMMIT). */
+enum db_status db_command(struct db *db, const char *sql);
+
+/* Rolls back the current transaction, if the connection still has one. */
+void db_rollback(struct db *db);
+
 /* 1 when `SELECT 1` succeeds now, else 0. */
 int db_ping(struct db *db);
 

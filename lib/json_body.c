@@ -8,6 +8,7 @@
  * order) as they are scanned; outside strings only ASCII can be valid.
  */
 #include "json_body.h"
+#include "crypto.h"
 
 #include "app.h"
 #include "response.h"
@@ -28,24 +29,13 @@ static void skip_ws(struct scan *s)
 		s->p++;
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The 4 hex digits at p (p + 4 <= end checked by the caller); -1 if not hex. */
 static long hex4(const unsigned char *p)
 {
 	long v = 0;
 
 	for (int i = 0; i < 4; i++) {
-		int h = hexval(p[i]);
+		int h = crypto_hex_digit(p[i]);
 
 		if (h < 0)
 			return -1;

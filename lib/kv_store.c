@@ -2,6 +2,7 @@
  * kv_store.c - see kv_store.h.
  */
 #include "kv_store.h"
+#include "crypto.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,17 +29,6 @@ int kv_key_valid(const char *key, size_t len)
 	return 1;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int kv_key_decode(const char *raw, size_t len, char *out)
 {
 	size_t n = 0;
@@ -51,7 +41,7 @@ int kv_key_decode(const char *raw, size_t len, char *out)
 
 			if (i + 2 >= len)
 				return -1;
-			if ((hi = hexval(raw[i + 1])) < 0 || (lo = hexval(raw[i + 2])) < 0)
+			if ((hi = crypto_hex_digit(raw[i + 1])) < 0 || (lo = crypto_hex_digit(raw[i + 2])) < 0)
 				return -1;
 			c = hi * 16 + lo;
 			i += 2;
@@ -128,21 +118,6 @@ static int conditions_hold(const struct kv_cond *c, int live, long long version)
 static enum kv_result from_db(enum db_status st)
 {
 	return st == DB_DOWN ? KV_DOWN : KV_ERROR;
-}
-
-static enum db_status exec_simple(struct app *app, const char *sql)
-{
-	PGresult *res;
-	enum db_status st = db_exec(&app->db, sql, 0, NULL, &res, NULL);
-
-	if (st == DB_OK)
-		PQclear(res);
-	return st;
-}
-
-static void rollback(struct app *app)
-{
-	exec_simple(app, "ROLLBACK");
 }
 
 void kv_item_free(struct kv_item *item)
@@ -238,7 +213,7 @@ enum kv_result kv_put(struct app *app, const char *user, const char *key, const 
 	int live;
 
 	memset(out, 0, sizeof(*out));
-	if ((st = exec_simple(app, "BEGIN")) != DB_OK)
+	if ((st = db_command(&app->db, "BEGIN")) != DB_OK)
 		return from_db(st);
 	rc = lock_and_read(app, user, key, &live, &version, &count);
 	if (rc != KV_OK)
@@ -269,11 +244,11 @@ enum kv_result kv_put(struct app *app, const char *user, const char *key, const 
 	out->version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	snprintf(out->updated_at, sizeof(out->updated_at), "%s", PQgetvalue(res, 0, 1));
 	PQclear(res);
-	if ((st = exec_simple(app, "COMMIT")) != DB_OK)
+	if ((st = db_command(&app->db, "COMMIT")) != DB_OK)
 		return from_db(st);
 	return live ? KV_OK : KV_CREATED;
 fail:
-	rollback(app);
+	db_rollback(&app->db);
 	return rc;
 }
 
@@ -287,7 +262,7 @@ enum kv_result kv_delete(struct app *app, const char *user, const char *key,
 	long count;
 	int live;
 
-	if ((st = exec_simple(app, "BEGIN")) != DB_OK)
+	if ((st = db_command(&app->db, "BEGIN")) != DB_OK)
 		return from_db(st);
 	rc = lock_and_read(app, user, key, &live, version, &count);
 	if (rc != KV_OK)
@@ -310,11 +285,11 @@ enum kv_result kv_delete(struct app *app, const char *user, const char *key,
 		goto fail;
 	}
 	PQclear(res);
-	if ((st = exec_simple(app, "COMMIT")) != DB_OK)
+	if ((st = db_command(&app->db, "COMMIT")) != DB_OK)
 		return from_db(st);
 	return KV_OK;
 fail:
-	rollback(app);
+	db_rollback(&app->db);
 	return rc;
 }
 

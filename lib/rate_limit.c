@@ -4,9 +4,9 @@
 #include "rate_limit.h"
 
 #include "log.h"
+#include "redis_script.h"
 #include "metrics.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -17,7 +17,7 @@
  * ARGV[1] = T (µs between requests), ARGV[2] = N * T (the bucket).
  * Returns {allowed, µs the stored arrival time is ahead of now}.
  */
-static const char gcra_script[] =
+static struct redis_script gcra_script = { .source =
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
     "local step = tonumber(ARGV[1])\n"
@@ -27,7 +27,7 @@ static const char gcra_script[] =
     "local nxt = tat + step\n"
     "if nxt - now > cap then return {0, tat - now} end\n"
     "redis.call('SET', KEYS[1], string.format('%.0f', nxt), 'PX', math.ceil((nxt - now) / 1000))\n"
-    "return {1, nxt - now}\n";
+    "return {1, nxt - now}\n" };
 
 static int64_t step_us(long limit, long window)
 {
@@ -131,20 +131,6 @@ void rl_memory_check(struct rl_memory *mem, const unsigned char key[17], int64_t
 	rl_gcra(now_us, &slot->tat_us, limit, window, d);
 }
 
-/* SHA-1 of the script, as EVALSHA wants it. */
-static const char *script_sha(void)
-{
-	static char hex[41];
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-
-	if (hex[0] == '\0' &&
-	    EVP_Digest(gcra_script, sizeof(gcra_script) - 1, md, &n, EVP_sha1(), NULL) == 1 && n == 20)
-		for (unsigned int i = 0; i < n; i++)
-			snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return hex[0] != '\0' ? hex : NULL;
-}
-
 static void script_args(long limit, long window, char step[24], char cap[24])
 {
 	snprintf(step, 24, "%lld", (long long)step_us(limit, window));
@@ -176,8 +162,7 @@ void rl_append(const struct config *cfg, struct redis *redis, struct redis_pipe 
 {
 	struct addr limited;
 	char hash[ADDR_HASH_HEX + 1], step[24], cap[24];
-	const char *sha = script_sha();
-	const char *argv[6] = { "EVALSHA", sha, "1", pending->key, step, cap };
+	const char *args[3] = { pending->key, step, cap };
 
 	memset(pending, 0, sizeof(*pending));
 	pending->index = -1;
@@ -196,44 +181,29 @@ void rl_append(const struct config *cfg, struct redis *redis, struct redis_pipe 
 		sscanf(hash + 2 * i, "%2x", &byte);
 		pending->mkey[1 + i] = (unsigned char)byte;
 	}
-	if (sha == NULL)
-		return;
 	script_args(pending->limit, pending->window, step, cap);
-	pending->index = redis_pipe_append(redis, pipe, 6, argv, NULL);
-}
-
-/* After NOSCRIPT: EVAL loads the script on this server and decides (one more round trip, once). */
-static int eval_now(struct redis *redis, const struct rl_pending *p, struct rl_decision *d)
-{
-	char step[24], cap[24];
-	const char *argv[6] = { "EVAL", gcra_script, "1", p->key, step, cap };
-	redisReply *rep;
-	int rc;
-
-	script_args(p->limit, p->window, step, cap);
-	rep = redis_command_argv(redis, 6, argv, NULL);
-	rc = parse_reply(rep, p->limit, p->window, d);
-	if (rc != 0 && rep != NULL)
-		log_script_error(rep);
-	freeReplyObject(rep);
-	return rc;
+	pending->index = redis_script_append(redis, pipe, &gcra_script, 1, 3, args, NULL);
 }
 
 int rl_finish(struct redis *redis, struct redis_pipe *pipe, struct rl_memory *mem,
     struct rl_stats *stats, const struct rl_pending *p, struct rl_decision *d)
 {
 	const redisReply *rep;
+	redisReply *owned = NULL;
+	char step[24], cap[24];
+	const char *args[3] = { p->key, step, cap };
 	int rc = -1;
 	struct timespec ts;
 
 	if (!p->enabled)
 		return -1;
-	if (p->index >= 0 && redis_pipe_flush(redis, pipe) == 0) {
-		rep = redis_pipe_reply(pipe, p->index);
-		if (rep != NULL && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0)
-			rc = eval_now(redis, p, d);
-		else if ((rc = parse_reply(rep, p->limit, p->window, d)) != 0 && rep != NULL)
+	if (p->index >= 0) {
+		/* NOSCRIPT (a server that has not seen it yet) is answered by EVAL at once. */
+		script_args(p->limit, p->window, step, cap);
+		rep = redis_script_reply(redis, pipe, p->index, &gcra_script, 1, 3, args, NULL, &owned);
+		if ((rc = parse_reply(rep, p->limit, p->window, d)) != 0 && rep != NULL)
 			log_script_error(rep);
+		freeReplyObject(owned);
 	}
 	if (rc != 0) {
 		if (mem == NULL)

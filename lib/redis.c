@@ -2,6 +2,7 @@
  * redis.c - see redis.h.
  */
 #include "redis.h"
+#include "crypto.h"
 
 #include "log.h"
 #include "metrics.h"
@@ -12,17 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Percent-decoded copy of [s, s+n); NULL if malformed or out of memory. */
 static char *decode_dup(const char *s, size_t n)
@@ -35,8 +25,8 @@ static char *decode_dup(const char *s, size_t n)
 		if (s[i] == '%') {
 			int hi, lo;
 
-			if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0 || (hi == 0 && lo == 0)) {
+			if (i + 2 >= n || (hi = crypto_hex_digit(s[i + 1])) < 0 ||
+			    (lo = crypto_hex_digit(s[i + 2])) < 0 || (hi == 0 && lo == 0)) {
 				free(out);
 				return NULL;
 			}

@@ -2,6 +2,7 @@
  * request.c - see request.h.
  */
 #include "request.h"
+#include "crypto.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -118,17 +119,6 @@ enum body_status req_read_body(struct request *req, size_t max)
 	return req->body_status = BODY_OK;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes [s, e) into out; '+' is a space in a query.  -1 if malformed. */
 static int decode(const char *s, const char *e, char *out, size_t outlen)
 {
@@ -140,7 +130,7 @@ static int decode(const char *s, const char *e, char *out, size_t outlen)
 		if (c == '%') {
 			int hi, lo;
 
-			if (e - s < 2 || (hi = hexval(s[0])) < 0 || (lo = hexval(s[1])) < 0)
+			if (e - s < 2 || (hi = crypto_hex_digit(s[0])) < 0 || (lo = crypto_hex_digit(s[1])) < 0)
 				return -1;
 			c = hi * 16 + lo;
 			s += 2;

@@ -119,15 +119,6 @@ out:
 	return rc;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Opens a sealed successor (hex text from encode(successor, 'hex')) into `t`. */
 static int open_successor(const char *spent, const char *hex, struct sess_tokens *t)
 {
@@ -144,7 +135,7 @@ static int open_successor(const char *spent, const char *hex, struct sess_tokens
 	if (raw == NULL || plain == NULL)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = crypto_hex_digit(hex[2 * i]), lo = crypto_hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			goto out;
@@ -224,25 +215,6 @@ enum sess_result sess_create(struct app *app, const char *user_id,
 		return SESS_ERROR;
 	}
 	return SESS_OK;
-}
-
-static void rollback(struct app *app)
-{
-	PGresult *res;
-
-	if (db_exec(&app->db, "ROLLBACK", 0, NULL, &res, NULL) == DB_OK)
-		PQclear(res);
-}
-
-/* Runs a command whose result is not needed. */
-static enum db_status exec_simple(struct app *app, const char *sql)
-{
-	PGresult *res;
-	enum db_status st = db_exec(&app->db, sql, 0, NULL, &res, NULL);
-
-	if (st == DB_OK)
-		PQclear(res);
-	return st;
 }
 
 /*
@@ -367,7 +339,7 @@ enum sess_result sess_refresh(struct app *app, const char *token, struct sess_to
 	if (!sess_refresh_token_valid(token) || token_hash_param(token, hash) != 0)
 		return SESS_INVALID;
 	snprintf(interval, sizeof(interval), "%ld", app->cfg.refresh_reuse_interval);
-	if ((st = exec_simple(app, "BEGIN")) != DB_OK)
+	if ((st = db_command(&app->db, "BEGIN")) != DB_OK)
 		return from_db(st);
 	/* Both rows locked: a concurrent refresh of this token waits here. */
 	st = db_exec(&app->db,
@@ -381,19 +353,19 @@ enum sess_result sess_refresh(struct app *app, const char *token, struct sess_to
 	    " WHERE t.token_hash = $1::bytea FOR UPDATE OF t, s",
 	    2, params, &res, NULL);
 	if (st != DB_OK) {
-		rollback(app);
+		db_rollback(&app->db);
 		return from_db(st);
 	}
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		rollback(app);
+		db_rollback(&app->db);
 		return SESS_INVALID;
 	}
 	snprintf(sid, sizeof(sid), "%s", PQgetvalue(res, 0, 0));
 	snprintf(uid, sizeof(uid), "%s", PQgetvalue(res, 0, 1));
 	if (user_set(user, uid, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3)) != 0) {
 		PQclear(res);
-		rollback(app);
+		db_rollback(&app->db);
 		return SESS_ERROR;
 	}
 	live = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
@@ -402,7 +374,7 @@ enum sess_result sess_refresh(struct app *app, const char *token, struct sess_to
 	within = strcmp(PQgetvalue(res, 0, 7), "t") == 0 && app->cfg.refresh_reuse_interval > 0;
 	if (spent && within && (successor_hex = strdup(PQgetvalue(res, 0, 8))) == NULL) {
 		PQclear(res);
-		rollback(app);
+		db_rollback(&app->db);
 		return SESS_ERROR;
 	}
 	PQclear(res);
@@ -428,10 +400,10 @@ enum sess_result sess_refresh(struct app *app, const char *token, struct sess_to
 	if (successor_hex != successor_hex_dummy)
 		free(successor_hex);
 	if (rc == SESS_OK || rc == SESS_REUSED) {
-		if ((st = exec_simple(app, "COMMIT")) != DB_OK)
+		if ((st = db_command(&app->db, "COMMIT")) != DB_OK)
 			rc = from_db(st);
 	} else {
-		rollback(app);
+		db_rollback(&app->db);
 	}
 	if (rc == SESS_REUSED) {
 		const char *sids[1] = { sid };
