@@ -6,6 +6,7 @@
 #include "log.h"
 #include "metrics.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,12 +69,16 @@ PGconn *db_conn(struct db *db)
 	if (db->conn != NULL) {
 		PGTransactionStatusType ts;
 
+		struct pollfd pfd = { .fd = PQsocket(db->conn), .events = POLLIN };
+
 		/*
-		 * Reading pending input notices a server that has closed on us.
+		 * Between our commands the server has nothing to say: anything
+		 * readable is its goodbye (a restart sends 57P01, then closes),
+		 * so the connection is replaced before it fails a request.
 		 * Inside a transaction (ours, between BEGIN and COMMIT) the
 		 * connection is kept: dropping it would drop the transaction.
 		 */
-		if (PQstatus(db->conn) == CONNECTION_OK && PQconsumeInput(db->conn) &&
+		if (PQstatus(db->conn) == CONNECTION_OK && pfd.fd >= 0 && poll(&pfd, 1, 0) == 0 &&
 		    ((ts = PQtransactionStatus(db->conn)) == PQTRANS_IDLE || ts == PQTRANS_INTRANS ||
 			ts == PQTRANS_INERROR))
 			return db->conn;
@@ -132,9 +137,23 @@ enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *
 	}
 	state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	if (is_connection_failure(conn, state)) {
+		/*
+		 * The connection broke under a command: drop it.  The back-off
+		 * (set_state) is for failed connects only, so the next command
+		 * tries a fresh connection at once.
+		 */
 		PQclear(r);
 		drop(db);
-		set_state(db, 1);
+		db->errors++;
+		metrics_backend_error(METRICS_POSTGRES);
+		return DB_DOWN;
+	}
+	if (state != NULL && strcmp(state, "57014") == 0) {
+		/* statement_timeout: the server is too busy to answer in time. */
+		PQclear(r);
+		db->errors++;
+		metrics_backend_error(METRICS_POSTGRES);
+		log_msg(LOG_WARN, "postgres statement timed out");
 		return DB_DOWN;
 	}
 	if (sqlstate != NULL && state != NULL)

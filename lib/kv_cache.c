@@ -381,8 +381,14 @@ int kv_cache_on_reconnect(struct app *app, int outage_seen)
 	redisReply *rep;
 	int ok;
 
-	if (!outage_seen && !dirty)
-		return 0;
+	/*
+	 * Every new connection moves the epoch, not only one that follows a
+	 * failure this process saw: Redis may be back from an old snapshot
+	 * that no process saw go, and a process that wrote during an outage
+	 * may not reconnect for a while.  The price is a cold cache after a
+	 * responder starts.
+	 */
+	(void)outage_seen;
 	rep = redis_script_run(&app->redis, &bump_script, 1, 1, args, NULL);
 	ok = rep != NULL && rep->type == REDIS_REPLY_STRING;
 	freeReplyObject(rep);
@@ -391,6 +397,6 @@ int kv_cache_on_reconnect(struct app *app, int outage_seen)
 	dirty = 0;
 	if (memory_ready == 1)
 		cache_clear(&memory);
-	log_msg(LOG_INFO, "data cache epoch moved after a redis outage");
+	log_msg(LOG_DEBUG, "data cache epoch moved on a new redis connection");
 	return 0;
 }

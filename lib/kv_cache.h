@@ -16,12 +16,13 @@
  *    entry only when the entry's epoch and gen equal them.  Pub/sub would
  *    leave a window (a message in flight); this check has none.
  *  - While Redis is down, reads and writes go to PostgreSQL and the memory
- *    tier is bypassed (it cannot be checked).  A process that saw Redis fail
- *    - and so may have written without updating a stamp - bumps the epoch
- *    when it reconnects, before serving anything from a cache; the epoch
- *    only grows (it is at least Redis' clock in µs), so Redis restarted
- *    empty, or from an old snapshot, can never bring back an epoch that
- *    cached entries still carry.
+ *    tier is bypassed (it cannot be checked).  Every process moves the
+ *    epoch forward on each new Redis connection, before serving anything
+ *    from a cache: a process that wrote while Redis was down (without
+ *    moving a stamp) reconnects, and so does every process after Redis
+ *    restarts - empty, or from an old snapshot that no process saw go.  The
+ *    epoch only grows (it is at least Redis' clock in µs), so a restarted
+ *    Redis never brings back an epoch that cached entries still carry.
  *
  * The one case this cannot cover: Redis unreachable from one host only
  * while the others still reach it; that host's writes become visible to
@@ -76,8 +77,8 @@ void kv_cache_written(struct app *app, const char *user, const char *key, long l
     const struct kv_item *item);
 
 /*
- * The reconnect step: bumps the epoch when this process saw Redis fail
- * since its last good connection.  0, or -1 (to be retried).
+ * The new-connection step: moves the epoch forward (see above).  0, or -1
+ * (to be retried before Redis is trusted).
  */
 int kv_cache_on_reconnect(struct app *app, int outage_seen);
 

@@ -445,7 +445,8 @@ static int map_file(const char *path)
 		if (fd < 0)
 			return -1;
 		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-		    (st.st_uid != geteuid() && geteuid() != 0) || (st.st_mode & S_IWOTH) != 0) {
+		    (st.st_uid != geteuid() && st.st_uid != 0 && geteuid() != 0) ||
+		    (st.st_mode & S_IWOTH) != 0) {
 			close(fd);
 			errno = EPERM;
 			return -1;

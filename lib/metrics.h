@@ -20,9 +20,10 @@
  * The file is created whole under a temporary name and published with
  * link(2), so no process ever maps a half-initialised file; it is opened
  * with O_NOFOLLOW, must be a regular file of the right size, owned by this
- * user (or opened by root) and not writable by others.  When it cannot be
- * used, the process logs a warning and counts in its own memory only: the
- * service goes on, its scrape then shows that process alone.
+ * user or root (or opened by root) and not writable by others.  When it
+ * cannot be written, the process logs a warning and counts in its own
+ * memory only (a scrape it serves still reads the file when it may); the
+ * service goes on either way.
  */
 #ifndef PORTCULLIS_METRICS_H
 #define PORTCULLIS_METRICS_H

@@ -56,7 +56,7 @@ enum route_result route_match(const struct route *routes, size_t n, const char *
 			m->template = routes[i].template;
 			path_known = 1;
 		}
-		if (strcmp(routes[i].method, method) == 0 ||
+		if (strcmp(routes[i].method, method) == 0 || strcmp(routes[i].method, "*") == 0 ||
 		    (strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
 			m->route = &routes[i];
 			m->template = routes[i].template;

@@ -4,7 +4,9 @@
  * Each row names a method, a path template, the rate-limit policy and the
  * handler.  The template doubles as the route label in logs and metrics, so
  * raw paths never become labels.  A template may end in one `{name}`
- * parameter that matches exactly one non-empty path segment.
+ * parameter that matches exactly one non-empty path segment.  The method
+ * "*" matches any method (for a handler that must answer every method
+ * alike, such as /metrics refusing non-loopback clients with 404).
  */
 #ifndef PORTCULLIS_ROUTER_H
 #define PORTCULLIS_ROUTER_H

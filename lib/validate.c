@@ -159,15 +159,27 @@ cJSON *valid_exact(const struct valid_field *f, int found, const char *exact, si
 	size_t chars = 0;
 	cJSON *map;
 
-	if (found != 1 || (f->format != NULL && memchr(exact, '\0', len) != NULL)) {
+	if (found != 1 ||
+	    ((f->format != NULL || f->choices != NULL) && memchr(exact, '\0', len) != NULL)) {
 		r = VALID_INVALID_FORMAT;
 	} else {
+		/* Same order as valid_check(): bounds, then format and choices. */
 		for (size_t i = 0; i < len; i++)
 			chars += ((unsigned char)exact[i] & 0xc0) != 0x80;
 		if (chars < f->min_chars)
 			r = VALID_TOO_SHORT;
 		else if (f->max_chars != 0 && chars > f->max_chars)
 			r = VALID_TOO_LONG;
+		else if (f->format != NULL && !f->format(exact))
+			r = VALID_INVALID_FORMAT;
+		else if (f->choices != NULL) {
+			const char *const *c = f->choices;
+
+			while (*c != NULL && strcmp(*c, exact) != 0)
+				c++;
+			if (*c == NULL)
+				r = VALID_INVALID_FORMAT;
+		}
 	}
 	if (r == VALID_OK)
 		return NULL;

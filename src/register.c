@@ -54,7 +54,7 @@ static void register_user(struct ctx *c)
 		resp_json(c->resp, c->req, 500, NULL);
 		goto out;
 	}
-	params[0] = v[0];
+	params[0] = username; /* the exact bytes, which the checks above passed */
 	params[1] = hash;
 	st = db_exec(&c->app->db,
 	    "INSERT INTO users (username, password_hash) VALUES ($1, $2)"

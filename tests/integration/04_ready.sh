@@ -54,7 +54,13 @@ wait_for "both down: 503 with both checks down" 15 ready_is 503 down down
 scripts/stack.sh start postgres >/dev/null 2>&1
 scripts/stack.sh start redis >/dev/null 2>&1
 wait_for "ready is ok again when both are back" 20 ready_is 200 ok ok
-expect_eq "$(responder_pids)" "$pids_before" "the responders were not restarted"
+# mod_fcgid may start more processes on demand: none that was there may have gone.
+pids_after=" $(responder_pids)"
+gone=""
+for pid in $pids_before; do
+	case "$pids_after" in *" $pid "*) ;; *) gone="$gone $pid" ;; esac
+done
+expect_eq "$gone" "" "the responders were not restarted"
 
 # Many requests in a row on the recovered connections all succeed.
 fails=0
