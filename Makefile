@@ -4,6 +4,10 @@
 #   make run        install what is missing, build, start the local stack in the foreground
 #   make up / down  the same stack in the background / stop it
 #   make test       from a bare machine: install, build, run every test
+#   make install    lay out the responders, an .htaccess, migrations and a
+#                   sample .env for a host without the local stack (shared
+#                   hosting): PREFIX (default /opt/portcullis), WEBROOT
+#                   (default $(PREFIX)/htdocs), DESTDIR; see scripts/install.sh
 #
 # Personal overrides (CC=clang, extra flags) go in Makefile.local.
 
@@ -40,7 +44,11 @@ else
 Q := @
 endif
 
-.PHONY: all deps run up down status test unit-bins clean
+PREFIX  ?= /opt/portcullis
+WEBROOT ?= $(PREFIX)/htdocs
+DESTDIR ?=
+
+.PHONY: all deps run up down status test unit-bins install clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -109,6 +117,11 @@ test:
 	@scripts/install-deps.sh test
 	@$(MAKE) --no-print-directory all unit-bins
 	@tests/run.sh
+
+# Builds what is missing (without installing packages), then lays it out;
+# with DESTDIR it stages a copy to upload to a host that has no compiler.
+install: $(CGI_BINS) $(TOOLS)
+	@scripts/install.sh "$(DESTDIR)" "$(PREFIX)" "$(WEBROOT)"
 
 clean:
 	rm -rf build bin $(CGI_BINS)

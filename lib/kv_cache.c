@@ -21,6 +21,7 @@
 #include <time.h>
 
 #define EPOCH_KEY "pc:epoch"
+#define EPOCH_SERVER_KEY "pc:epoch:server"
 
 /* Writers: make sure an epoch exists, move the stamp forward, set or drop the entry. */
 static struct redis_script write_script = { .source =
@@ -52,15 +53,24 @@ static struct redis_script fill_script = { .source =
     "if ARGV[5] ~= '' then redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[4]) end\n"
     "return 1\n" };
 
-/* A process back from an outage: the epoch moves past every value it had. */
+/*
+ * On a new connection: move the epoch past every value cached so far when
+ * this process saw Redis fail or missed a write (ARGV[1] = 1), or when the
+ * Redis server is not the one that last confirmed the epoch (its run_id,
+ * ARGV[2], differs from KEYS[2]: restarted, maybe from an old snapshot, or
+ * flushed).  Returns the epoch.
+ */
 static struct redis_script bump_script = { .source =
-    "local cur = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
+    "local e = redis.call('GET', KEYS[1])\n"
+    "if e and ARGV[1] == '0' and redis.call('GET', KEYS[2]) == ARGV[2] then return e end\n"
+    "local cur = tonumber(e or '0')\n"
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
     "local nxt = cur + 1\n"
     "if now > nxt then nxt = now end\n"
     "local s = string.format('%.0f', nxt)\n"
     "redis.call('SET', KEYS[1], s)\n"
+    "redis.call('SET', KEYS[2], ARGV[2])\n"
     "return s\n" };
 
 static struct cache memory;
@@ -253,12 +263,41 @@ static void refill(struct app *app, const char *user, const char *key, const str
 	free(full);
 }
 
-/* Starts an epoch when Redis has none (restarted empty); best effort. */
+/* The Redis server's run_id (new at every start) into `out`; "" when unknown. */
+static void server_run_id(struct app *app, char out[48])
+{
+	const char *argv[2] = { "INFO", "server" };
+	redisReply *rep = redis_command_argv(&app->redis, 2, argv, NULL);
+	const char *p;
+
+	out[0] = '\0';
+	if (rep != NULL && rep->type == REDIS_REPLY_STRING &&
+	    (p = strstr(rep->str, "run_id:")) != NULL)
+		sscanf(p + 7, "%40[0-9a-f]", out);
+	freeReplyObject(rep);
+}
+
+/* Runs the bump script; `force` moves the epoch whatever the server. 0, or -1. */
+static int bump_epoch(struct app *app, int force)
+{
+	char run_id[48];
+	const char *args[4] = { EPOCH_KEY, EPOCH_SERVER_KEY, force ? "1" : "0", run_id };
+	redisReply *rep;
+	int ok;
+
+	server_run_id(app, run_id);
+	if (run_id[0] == '\0')
+		args[2] = "1"; /* cannot tell the server apart: assume the worst */
+	rep = redis_script_run(&app->redis, &bump_script, 2, 4, args, NULL);
+	ok = rep != NULL && rep->type == REDIS_REPLY_STRING;
+	freeReplyObject(rep);
+	return ok ? 0 : -1;
+}
+
+/* Starts an epoch when Redis has none (flushed under a live connection); best effort. */
 static void ensure_epoch(struct app *app)
 {
-	const char *args[1] = { EPOCH_KEY };
-
-	freeReplyObject(redis_script_run(&app->redis, &bump_script, 1, 1, args, NULL));
+	bump_epoch(app, 1);
 }
 
 enum kv_result kv_cache_get(struct app *app, const char *user, const char *key,
@@ -377,26 +416,21 @@ void kv_cache_written(struct app *app, const char *user, const char *key, long l
 
 int kv_cache_on_reconnect(struct app *app, int outage_seen)
 {
-	const char *args[1] = { EPOCH_KEY };
-	redisReply *rep;
-	int ok;
-
 	/*
-	 * Every new connection moves the epoch, not only one that follows a
-	 * failure this process saw: Redis may be back from an old snapshot
-	 * that no process saw go, and a process that wrote during an outage
-	 * may not reconnect for a while.  The price is a cold cache after a
-	 * responder starts.
+	 * A process that saw Redis fail may have written without moving a
+	 * stamp (`dirty`), or read around it: it moves the epoch.  Any process
+	 * also moves it when the server is not the one that confirmed the
+	 * epoch last, which covers a restart - empty or from an old snapshot -
+	 * that no process saw happen.  Otherwise a new responder keeps the warm
+	 * cache of the others.
 	 */
-	(void)outage_seen;
-	rep = redis_script_run(&app->redis, &bump_script, 1, 1, args, NULL);
-	ok = rep != NULL && rep->type == REDIS_REPLY_STRING;
-	freeReplyObject(rep);
-	if (!ok)
+	if (bump_epoch(app, outage_seen || dirty) != 0)
 		return -1;
+	if (outage_seen || dirty) {
+		if (memory_ready == 1)
+			cache_clear(&memory);
+		log_msg(LOG_INFO, "data cache epoch moved after a redis outage");
+	}
 	dirty = 0;
-	if (memory_ready == 1)
-		cache_clear(&memory);
-	log_msg(LOG_DEBUG, "data cache epoch moved on a new redis connection");
 	return 0;
 }

@@ -16,13 +16,14 @@
  *    entry only when the entry's epoch and gen equal them.  Pub/sub would
  *    leave a window (a message in flight); this check has none.
  *  - While Redis is down, reads and writes go to PostgreSQL and the memory
- *    tier is bypassed (it cannot be checked).  Every process moves the
- *    epoch forward on each new Redis connection, before serving anything
- *    from a cache: a process that wrote while Redis was down (without
- *    moving a stamp) reconnects, and so does every process after Redis
- *    restarts - empty, or from an old snapshot that no process saw go.  The
- *    epoch only grows (it is at least Redis' clock in µs), so a restarted
- *    Redis never brings back an epoch that cached entries still carry.
+ *    tier is bypassed (it cannot be checked).  On each new Redis
+ *    connection, before serving anything from a cache, a process moves the
+ *    epoch forward when it saw Redis fail (it may have written without
+ *    moving a stamp), and any process does when the server's run_id is not
+ *    the one recorded with the epoch (`pc:epoch:server`): Redis restarted -
+ *    empty, or from an old snapshot that no process saw go - or flushed.
+ *    The epoch only grows (it is at least Redis' clock in µs), so a
+ *    restarted Redis never brings back an epoch that cached entries carry.
  *
  * The one case this cannot cover: Redis unreachable from one host only
  * while the others still reach it; that host's writes become visible to

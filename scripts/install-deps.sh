@@ -3,14 +3,16 @@
 # that are missing.
 #
 #   install-deps.sh build   compiler and the -dev libraries
-#   install-deps.sh run     build + PostgreSQL 15, Redis, lighttpd, openssl, curl
-#   install-deps.sh test    run + what the tests use (jq, iproute2)
+#   install-deps.sh run     build + PostgreSQL 15, Redis, lighttpd (with
+#                           mod_magnet), Apache with mod_fcgid, spawn-fcgi,
+#                           openssl, curl
+#   install-deps.sh test    run + what the tests use (jq, iproute2, prometheus, python3-yaml)
 #
 # Each package is checked with one dpkg-query call; only when something is
 # missing does it run apt-get update and apt-get install --no-install-recommends
 # (through sudo when not root; without sudo it fails, naming the packages).
 # Services are not started by the install: a temporary policy-rc.d refuses
-# them, so no system PostgreSQL, Redis or lighttpd is left running.
+# them, so no system PostgreSQL, Redis, lighttpd or Apache is left running.
 # Exit status: 0 when everything is present, 1 on failure, 2 on usage error.
 
 set -euo pipefail
@@ -18,9 +20,10 @@ set -euo pipefail
 BUILD=(gcc make pkg-config libc6-dev libfcgi-dev libhiredis-dev libpq-dev
 	libjwt-dev libcjson-dev libcrypt-dev libssl-dev)
 RUN=("${BUILD[@]}" postgresql-15 postgresql-client-15 redis-server redis-tools
-	lighttpd lighttpd-mod-openssl openssl curl ca-certificates procps
+	lighttpd lighttpd-mod-openssl lighttpd-modules-lua apache2
+	libapache2-mod-fcgid spawn-fcgi openssl curl ca-certificates procps
 	util-linux)
-TEST=("${RUN[@]}" jq iproute2)
+TEST=("${RUN[@]}" jq iproute2 prometheus python3-yaml)
 
 case "${1-}" in
 build) want=("${BUILD[@]}") ;;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/stack.sh - starts and stops the private local portcullis stack:
-# PostgreSQL, Redis, migrations, lighttpd with the FastCGI responders.
+# PostgreSQL, Redis, migrations, the web server (lighttpd, or Apache with
+# WEB_SERVER=apache) with the FastCGI responders.
 #
 #   stack.sh up                      start whatever is not running; returns
 #                                    once https://localhost:$HTTPS_PORT/api/ready
@@ -12,11 +13,13 @@
 #   stack.sh env                     the responders' resolved environment,
 #                                    NAME=VALUE lines (secrets included)
 #   stack.sh start|stop postgres|redis|web
-#                                    one service only (web = lighttpd and its
-#                                    responders)
+#                                    one service only (web = the web server
+#                                    WEB_SERVER names and its responders;
+#                                    stop web stops whichever runs)
 #
 # Configuration: environment, then .env, then defaults (scripts/lib/config.sh
-# lists the stack's own knobs: VAR_DIR, PG_PORT, REDIS_PORT, FCGI_PROCS).
+# lists the stack's own knobs: VAR_DIR, PG_PORT, REDIS_PORT, FCGI_PROCS,
+# APACHE_MODE, WEB_READ_TIMEOUT).
 # Everything the stack writes lives under $VAR_DIR.  Exit status: 0 on
 # success, 1 on failure (with a message on stderr), 2 on a usage error,
 # 3 from `status` when some service is stopped.
@@ -42,12 +45,14 @@ LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")/lib" && pwd -P)
 . "$LIB/render.sh"
 # shellcheck source=lib/web.sh
 . "$LIB/web.sh"
+# shellcheck source=lib/apache.sh
+. "$LIB/apache.sh"
 # shellcheck source=lib/app.sh
 . "$LIB/app.sh"
 
 usage() {
 	echo "usage:" >&2
-	sed -n '5,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+	sed -n '6,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 }
 
@@ -127,7 +132,7 @@ cmd_run() {
 		sleep 2 &
 		wait $! || true
 	done
-	warn "lighttpd exited; stopping the rest"
+	warn "the web server exited; stopping the rest"
 	cmd_down
 	exit 1
 }

@@ -18,13 +18,18 @@
 #   PG_PORT     private PostgreSQL port on 127.0.0.1  (default 55432)
 #   REDIS_PORT  private Redis port on 127.0.0.1       (default 56379)
 #   FCGI_PROCS  FastCGI processes per responder       (default 2)
+#   APACHE_MODE with WEB_SERVER=apache: `fcgid` (Apache spawns the
+#               responders, mod_fcgid) or `proxy-fcgi` (spawn-fcgi starts
+#               them, Apache reaches them with mod_proxy_fcgi)  (default fcgid)
+#   WEB_READ_TIMEOUT  seconds the web server waits on a client that has not
+#               sent its request (or its body) before it drops it  (default 20)
 # and from the contract: HTTP_PORT (8080), HTTPS_PORT (8443), MAX_BODY_BYTES
 # (65536, sizes lighttpd's request limit), LOG_LEVEL (info), DATABASE_URL,
 # REDIS_URL, JWT_SECRET, IP_HASH_SECRET, CORS_ALLOWED_ORIGINS.
 #
 # After config_load:
-#   ROOT, ENV_FILE, VAR_DIR, PG_PORT, REDIS_PORT, FCGI_PROCS, HTTP_PORT,
-#   HTTPS_PORT     plain variables
+#   ROOT, ENV_FILE, VAR_DIR, PG_PORT, REDIS_PORT, FCGI_PROCS, APACHE_MODE,
+#   WEB_READ_TIMEOUT, HTTP_PORT, HTTPS_PORT     plain variables
 #   CONF[KEY]      every responder setting that has a value (environment,
 #                  .env, or a stack default); unset keys are left out so the
 #                  responders apply their own defaults.
@@ -37,8 +42,9 @@ CONFIG_KEYS=(
 	RATE_LIMIT_AUTH RATE_LIMIT_API TRUSTED_PROXIES CORS_ALLOWED_ORIGINS
 	MAX_BODY_BYTES DATA_MAX_VALUE_BYTES DATA_MAX_KEYS CACHE_TTL
 	CACHE_MAX_ENTRIES CACHE_MAX_BYTES HTTP_PORT HTTPS_PORT WEB_SERVER LOG_LEVEL LOG_FILE
+	METRICS_FILE
 )
-STACK_KEYS=(VAR_DIR PG_PORT REDIS_PORT FCGI_PROCS)
+STACK_KEYS=(VAR_DIR PG_PORT REDIS_PORT FCGI_PROCS APACHE_MODE WEB_READ_TIMEOUT)
 
 declare -gA DOTENV=()
 declare -gA CONF=()
@@ -125,6 +131,8 @@ config_load() {
 	PG_PORT=$(cfg_get PG_PORT 55432)
 	REDIS_PORT=$(cfg_get REDIS_PORT 56379)
 	FCGI_PROCS=$(cfg_get FCGI_PROCS 2)
+	APACHE_MODE=$(cfg_get APACHE_MODE fcgid)
+	WEB_READ_TIMEOUT=$(cfg_get WEB_READ_TIMEOUT 20)
 	HTTP_PORT=$(cfg_get HTTP_PORT 8080)
 	HTTPS_PORT=$(cfg_get HTTPS_PORT 8443)
 
@@ -144,6 +152,7 @@ config_load() {
 	CONF[LOG_LEVEL]=$(cfg_get LOG_LEVEL info)
 	CONF[WEB_SERVER]=$(cfg_get WEB_SERVER lighttpd)
 	CONF[LOG_FILE]=$VAR_DIR/log/portcullis.log
+	CONF[METRICS_FILE]=$(cfg_get METRICS_FILE "$VAR_DIR/run/portcullis.metrics")
 
 	LOG_DIR=$VAR_DIR/log
 	RUN_DIR=$VAR_DIR/run
@@ -156,6 +165,11 @@ config_check() {
 	check_int PG_PORT "$PG_PORT" 1 65535
 	check_int REDIS_PORT "$REDIS_PORT" 1 65535
 	check_int FCGI_PROCS "$FCGI_PROCS" 1 64
+	check_int WEB_READ_TIMEOUT "$WEB_READ_TIMEOUT" 1 3600
+	case "$APACHE_MODE" in
+	fcgid | proxy-fcgi) ;;
+	*) die "APACHE_MODE: \"$APACHE_MODE\" is not fcgid or proxy-fcgi" ;;
+	esac
 	check_int HTTP_PORT "$HTTP_PORT" 1 65535
 	check_int HTTPS_PORT "$HTTPS_PORT" 1 65535
 	[ "$HTTP_PORT" != "$HTTPS_PORT" ] || die "HTTP_PORT and HTTPS_PORT are both $HTTP_PORT"
@@ -163,4 +177,24 @@ config_check() {
 	if [ -n "${CONF[DATA_MAX_VALUE_BYTES]-}" ]; then
 		check_int DATA_MAX_VALUE_BYTES "${CONF[DATA_MAX_VALUE_BYTES]}" 1 999999999
 	fi
+	cors_origins >/dev/null
+}
+
+# cors_origins - prints the entries of CORS_ALLOWED_ORIGINS one a line, split
+# on commas and trimmed as lib/auth.c does; dies on an entry that is not an
+# origin (scheme://host[:port], no path, no trailing slash), which would
+# never match a browser's Origin header.  The web server configurations
+# embed these, so nothing else may pass.
+cors_origins() {
+	local item items=() re
+	re='^https?://([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$'
+	IFS=, read -r -a items <<<"${CONF[CORS_ALLOWED_ORIGINS]-}"
+	for item in "${items[@]}"; do
+		item=${item#"${item%%[![:blank:]]*}"}
+		item=${item%"${item##*[![:blank:]]}"}
+		[ -n "$item" ] || continue
+		[[ $item =~ $re ]] ||
+			die "CORS_ALLOWED_ORIGINS: \"$item\" is not an origin (scheme://host[:port], nothing after it)"
+		printf '%s\n' "$item"
+	done
 }

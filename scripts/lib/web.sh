@@ -1,32 +1,53 @@
 # shellcheck shell=bash disable=SC2034
-# scripts/lib/web.sh - lighttpd and the FastCGI responders it spawns from
-# cgi-bin/.  Sourced.
+# scripts/lib/web.sh - the web server in front of the FastCGI responders of
+# cgi-bin/: lighttpd (here) or Apache (scripts/lib/apache.sh), as WEB_SERVER
+# says, on the same ports with the same API.  Sourced.
 #
-# The configuration is rendered from lighttpd/lighttpd.conf.in into
-# $VAR_DIR/lighttpd/ and holds no secret.  The responders get their settings
-# from the environment: lighttpd 1.4 copies its whole environment into every
-# FastCGI child it spawns when "bin-copy-environment" is not set, so lighttpd
-# is started with a clean environment that holds only PATH and the resolved
-# portcullis settings (built with `export` in a subshell, so no value ever
-# appears on a command line).  /proc/<pid>/environ is readable only by the
-# process owner and root.
+# Both are configured from templates (lighttpd/lighttpd.conf.in,
+# apache/*.conf.in) filled from the same settings as the responders, so one
+# value (a port, an origin, a body limit) reaches server and code alike.
+# The responders get their settings from the environment: lighttpd 1.4
+# copies its whole environment into every FastCGI child it spawns when
+# "bin-copy-environment" is not set, so lighttpd is started with a clean
+# environment that holds only PATH and the resolved portcullis settings
+# (built with `export` in a subshell, so no value ever appears on a command
+# line); its rendered configuration holds no secret.  /proc/<pid>/environ is
+# readable only by the process owner and root.  (Apache: see apache.sh.)
 #
-# As root, lighttpd drops to www-data after binding and reading the key; only
-# $VAR_DIR/run (sockets, pid file, upload buffers, the empty document root)
-# and $VAR_DIR/log are writable by www-data.
+# As root, the web server drops to www-data after binding and reading the
+# key; only $VAR_DIR/run (sockets, pid file, upload buffers, the empty
+# document root) and $VAR_DIR/log are writable by www-data.
+#
+# Only one web server of a $VAR_DIR runs at a time: starting one stops the
+# other, and `stop` stops whichever runs.
 
 WEB_USER=www-data
 
+web_kind() { printf '%s' "${CONF[WEB_SERVER]:-lighttpd}"; }
+
 web_paths() {
-	WEB_CONF_DIR=$VAR_DIR/lighttpd
-	WEB_CONF=$WEB_CONF_DIR/lighttpd.conf
-	WEB_PID=$RUN_DIR/lighttpd.pid
-	WEB_ERRLOG=$LOG_DIR/lighttpd-error.log
+	LT_CONF_DIR=$VAR_DIR/lighttpd
+	LT_CONF=$LT_CONF_DIR/lighttpd.conf
+	LT_PID=$RUN_DIR/lighttpd.pid
+	LT_ERRLOG=$LOG_DIR/lighttpd-error.log
+	apache_paths
+	if [ "$(web_kind)" = apache ]; then
+		WEB_NAME="apache ($APACHE_MODE)"
+		WEB_ERRLOG=$AP_ERRLOG
+	else
+		WEB_NAME=lighttpd
+		WEB_ERRLOG=$LT_ERRLOG
+	fi
 }
 
-web_pid() {
+lighttpd_pid() {
 	web_paths
-	pid_of "$WEB_PID" "$WEB_CONF"
+	pid_of "$LT_PID" "$LT_CONF"
+}
+
+# web_pid - the pid of this $VAR_DIR's web server, whichever runs.
+web_pid() {
+	lighttpd_pid || apache_pid
 }
 
 # web_env - fills RESP_ENV with the responders' environment, NAME=VALUE each.
@@ -61,9 +82,9 @@ with_resp_env() {
 
 web_prepare_dirs() {
 	web_paths
-	mkdir -p "$RUN_DIR/www" "$RUN_DIR/upload" "$WEB_CONF_DIR"
+	mkdir -p "$RUN_DIR/www" "$RUN_DIR/upload" "$LT_CONF_DIR"
 	log_dir_ensure
-	chmod 0700 "$RUN_DIR" "$RUN_DIR/upload" "$WEB_CONF_DIR"
+	chmod 0700 "$RUN_DIR" "$RUN_DIR/upload" "$LT_CONF_DIR"
 	chmod 0755 "$RUN_DIR/www"
 	touch "${CONF[LOG_FILE]}"
 	chmod 0640 "${CONF[LOG_FILE]}"
@@ -73,45 +94,82 @@ web_prepare_dirs() {
 		require_reach "$WEB_USER" "$ROOT/cgi-bin" web
 		require_reach "$WEB_USER" "$ROOT/scripts" web
 		require_reach "$WEB_USER" "$RUN_DIR" web
+		# Read at request time, after the drop to www-data.
+		if [ "$(web_kind)" = apache ]; then
+			require_reach "$WEB_USER" "$ROOT/apache/errors" web
+		else
+			require_reach "$WEB_USER" "$ROOT/lighttpd" web
+		fi
 	fi
 }
 
-web_render() {
-	local body kib if_root="" if_ipv6="" sock
+# web_render_values - what both servers' templates are filled with:
+#   WEB_BODY_LIMIT    request body limit in bytes: twice the larger of
+#                     MAX_BODY_BYTES and DATA_MAX_VALUE_BYTES, plus 16 KiB
+#                     (a whole KiB count), so a body just over either
+#                     reaches the responder for its JSON 413
+#   WEB_IF_ROOT       "" when root (drop to www-data), else "# "
+#   WEB_IF_IPV6       "" when loopback has IPv6 (listen on it too), else "# "
+#   WEB_IF_METRICS    "" when cgi-bin/metrics exists (route /metrics), else "# "
+#   WEB_RESPONDERS    the responders routed to, by name
+web_render_values() {
+	local body kib
 	body=${CONF[MAX_BODY_BYTES]}
 	if [ "${CONF[DATA_MAX_VALUE_BYTES]:-65536}" -gt "$body" ]; then
 		body=${CONF[DATA_MAX_VALUE_BYTES]}
 	fi
 	kib=$(((body * 2 + 1023) / 1024 + 16))
-	is_root || if_root="# "
-	grep -q ' lo$' /proc/net/if_inet6 2>/dev/null || if_ipv6="# "
+	WEB_BODY_LIMIT=$((kib * 1024))
+	WEB_MAX_REQUEST_KIB=$kib
+	WEB_IF_ROOT=""
+	is_root || WEB_IF_ROOT="# "
+	WEB_IF_IPV6=""
+	grep -q ' lo$' /proc/net/if_inet6 2>/dev/null || WEB_IF_IPV6="# "
+	WEB_RESPONDERS=(health register login session data)
+	WEB_IF_METRICS="# "
+	if [ -x "$ROOT/cgi-bin/metrics" ]; then
+		WEB_IF_METRICS=""
+		WEB_RESPONDERS+=(metrics)
+	fi
+	local name
+	for name in "${WEB_RESPONDERS[@]}"; do
+		[ -x "$ROOT/cgi-bin/$name" ] || die "web: $ROOT/cgi-bin/$name is missing (run make)"
+	done
+}
+
+lighttpd_render() {
+	local sock
 	# A unix socket path holds at most 107 bytes; lighttpd appends "-<n>".
 	sock="$RUN_DIR/register.sock-$((FCGI_PROCS - 1))"
 	[ "${#sock}" -le 107 ] || die "web: VAR_DIR is too long for unix sockets ($sock)"
-	render "$ROOT/lighttpd/lighttpd.conf.in" "$WEB_CONF" \
+	render "$ROOT/lighttpd/lighttpd.conf.in" "$LT_CONF" \
 		"ROOT=$ROOT" "RUN_DIR=$RUN_DIR" "LOG_DIR=$LOG_DIR" \
 		"HTTP_PORT=$HTTP_PORT" "HTTPS_PORT=$HTTPS_PORT" \
-		"FCGI_PROCS=$FCGI_PROCS" "MAX_REQUEST_KIB=$kib" \
+		"FCGI_PROCS=$FCGI_PROCS" "MAX_REQUEST_KIB=$WEB_MAX_REQUEST_KIB" \
+		"READ_TIMEOUT=$WEB_READ_TIMEOUT" \
 		"TLS_CERT=$TLS_CERT" "TLS_KEY=$TLS_KEY" \
-		"IF_ROOT=$if_root" "IF_IPV6=$if_ipv6"
+		"IF_ROOT=$WEB_IF_ROOT" "IF_IPV6=$WEB_IF_IPV6" "IF_METRICS=$WEB_IF_METRICS"
 }
 
-# web_children PID - the FastCGI children of lighttpd PID.
+# web_children PID - the child processes of PID.
 web_children() {
 	pgrep -P "$1" 2>/dev/null || true
 }
 
-# web_responders PID - the responder processes (from cgi-bin/) of lighttpd PID.
+# web_responders - the responder processes (from cgi-bin/) of this stack.
 web_responders() {
-	local kid exe
-	for kid in $(web_children "$1"); do
-		exe=$(readlink "/proc/$kid/exe" 2>/dev/null) || continue
-		[[ $exe == "$ROOT/cgi-bin/"* ]] && printf '%s\n' "$kid"
+	local dir exe
+	for dir in /proc/[0-9]*; do
+		exe=$(readlink "$dir/exe" 2>/dev/null) || continue
+		[[ $exe == "$ROOT/cgi-bin/"* ]] || continue
+		tr '\0' '\n' <"$dir/environ" 2>/dev/null |
+			grep -qxF "PORTCULLIS_STACK=$VAR_DIR" || continue
+		printf '%s\n' "${dir#/proc/}"
 	done
 	return 0
 }
 
-# web_orphans - processes of this stack's web tier whose lighttpd is gone:
+# web_orphans - processes of this stack's web tier whose web server is gone:
 # a binary from cgi-bin/ (or the log filter, sed) with this stack's
 # PORTCULLIS_STACK marker in its environment.
 web_orphans() {
@@ -128,49 +186,90 @@ web_orphans() {
 	done
 }
 
-web_start() {
-	local pid i out lighttpd orphans=()
-	web_paths
-	web_pid >/dev/null && return 0
-	[ -x "$ROOT/cgi-bin/health" ] || die "web: $ROOT/cgi-bin/health is missing (run make)"
+lighttpd_start() {
+	local pid i out lighttpd
 	lighttpd=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH command -v lighttpd) ||
 		die "web: lighttpd not found (scripts/install-deps.sh run)"
+	[ -e /usr/lib/lighttpd/mod_magnet.so ] ||
+		die "web: lighttpd's mod_magnet is missing (package lighttpd-modules-lua; scripts/install-deps.sh run)"
+	web_render_values
+	lighttpd_render
+	rm -f "$LT_PID" "$RUN_DIR"/*.sock "$RUN_DIR"/*.sock-*
+	web_env
+	if ! out=$("$lighttpd" -tt -f "$LT_CONF" 2>&1); then
+		printf '%s\n' "$out" >&2
+		die "web: lighttpd rejects $LT_CONF"
+	fi
+	if ! out=$(umask 027 && with_resp_env "$lighttpd" -f "$LT_CONF" 2>&1); then
+		printf '%s\n' "$out" >&2
+		tail -n 20 "$LT_ERRLOG" >&2 2>/dev/null || true
+		die "web: lighttpd did not start (log: $LT_ERRLOG)"
+	fi
+	for i in $(seq 1 50); do
+		pid=$(lighttpd_pid) && break
+		[ "$i" -eq 50 ] && {
+			tail -n 20 "$LT_ERRLOG" >&2 2>/dev/null || true
+			die "web: lighttpd wrote no pid file (log: $LT_ERRLOG)"
+		}
+		sleep 0.1
+	done
+	info "web: lighttpd started (pid $pid, log: $LT_ERRLOG)"
+}
+
+lighttpd_stop() {
+	local pid kids=()
+	web_paths
+	pid=$(lighttpd_pid) || return 0
+	mapfile -t kids < <(web_children "$pid")
+	stop_pids 15 "$pid" || die "web: lighttpd pid $pid does not stop"
+	info "web: lighttpd stopped"
+	# lighttpd signals its responders on the way out and the log filter
+	# ends with its input; give them a moment, then make sure.
+	if [ "${#kids[@]}" -gt 0 ] && ! wait_gone 5 "${kids[@]}"; then
+		stop_pids 10 "${kids[@]}" || true
+	fi
+}
+
+# web_start - starts the web server WEB_SERVER names (Apache: in
+# APACHE_MODE), unless it runs; another one (or Apache in the other mode),
+# if it runs for this $VAR_DIR, is stopped first.
+web_start() {
+	local i orphans=()
+	web_paths
+	case "$(web_kind)" in
+	lighttpd) lighttpd_pid >/dev/null && return 0 ;;
+	apache)
+		if apache_pid >/dev/null; then
+			[ "$(cat "$AP_DIR/mode" 2>/dev/null)" != "$APACHE_MODE" ] || return 0
+		fi
+		;;
+	*) die "web: WEB_SERVER \"$(web_kind)\" is not lighttpd or apache" ;;
+	esac
+	if web_pid >/dev/null; then
+		info "web: switching to $WEB_NAME"
+		web_stop
+	fi
+	[ -x "$ROOT/cgi-bin/health" ] || die "web: $ROOT/cgi-bin/health is missing (run make)"
 	for i in "$HTTPS_PORT" "$HTTP_PORT"; do
 		if port_in_use "$i"; then
 			die "web: port $i is taken by another program (set HTTP_PORT/HTTPS_PORT)"
 		fi
 	done
-	# Responders left over from a lighttpd that died would hold the sockets.
+	# Responders left over from a web server that died would hold the sockets.
 	mapfile -t orphans < <(web_orphans)
 	[ "${#orphans[@]}" -eq 0 ] || stop_pids 10 "${orphans[@]}"
 	web_prepare_dirs
-	web_render
-	rm -f "$WEB_PID" "$RUN_DIR"/*.sock "$RUN_DIR"/*.sock-*
-	web_env
-	if ! out=$("$lighttpd" -tt -f "$WEB_CONF" 2>&1); then
-		printf '%s\n' "$out" >&2
-		die "web: lighttpd rejects $WEB_CONF"
-	fi
-	if ! out=$(umask 027 && with_resp_env "$lighttpd" -f "$WEB_CONF" 2>&1); then
-		printf '%s\n' "$out" >&2
-		tail -n 20 "$WEB_ERRLOG" >&2 2>/dev/null || true
-		die "web: lighttpd did not start (log: $WEB_ERRLOG)"
-	fi
-	for i in $(seq 1 50); do
-		pid=$(web_pid) && break
-		[ "$i" -eq 50 ] && {
-			tail -n 20 "$WEB_ERRLOG" >&2 2>/dev/null || true
-			die "web: lighttpd wrote no pid file (log: $WEB_ERRLOG)"
-		}
-		sleep 0.1
-	done
-	info "web: lighttpd started (pid $pid, log: $WEB_ERRLOG)"
+	case "$(web_kind)" in
+	lighttpd) lighttpd_start ;;
+	apache) apache_start ;;
+	esac
 }
 
 # web_wait_ready SECONDS - waits until /api/ready answers from a responder
-# (any status, but JSON: lighttpd's own error pages are HTML).
+# (any status, but JSON: the servers' own error pages are HTML).
 web_wait_ready() {
 	local url="https://localhost:$HTTPS_PORT/api/ready" deadline got
+	web_paths
 	deadline=$((SECONDS + $1))
 	while [ "$SECONDS" -lt "$deadline" ]; do
 		got=$(curl -sk -o /dev/null --max-time 3 -w '%{http_code} %{content_type}' "$url" || true)
@@ -184,35 +283,33 @@ web_wait_ready() {
 	die "web: $url did not answer within $1 s (last: ${got:-nothing}; log: $WEB_ERRLOG)"
 }
 
+# web_stop - stops this $VAR_DIR's web server, whichever runs, and every
+# responder and log filter of it that is left.
 web_stop() {
-	local pid kids=() left=()
+	local left=()
 	web_paths
-	if pid=$(web_pid); then
-		mapfile -t kids < <(web_children "$pid")
-		stop_pids 15 "$pid" || die "web: lighttpd pid $pid does not stop"
-		info "web: lighttpd stopped"
-	fi
-	# lighttpd signals its responders on the way out and the log filter
-	# ends with its input; give them a moment, then make sure.
-	if [ "${#kids[@]}" -gt 0 ] && ! wait_gone 5 "${kids[@]}"; then
-		stop_pids 10 "${kids[@]}" || true
-	fi
+	lighttpd_stop
+	apache_stop
 	mapfile -t left < <(web_orphans)
 	if [ "${#left[@]}" -gt 0 ]; then
 		warn "web: stopping leftover responders: ${left[*]}"
 		stop_pids 10 "${left[@]}" || die "web: responders ${left[*]} do not stop"
 	fi
-	rm -f "$WEB_PID" "$RUN_DIR"/*.sock "$RUN_DIR"/*.sock-* 2>/dev/null || true
+	rm -f "$LT_PID" "$RUN_DIR"/*.sock "$RUN_DIR"/*.sock-* 2>/dev/null || true
 }
 
 web_status() {
-	local pid n
-	if pid=$(web_pid); then
-		n=$(web_responders "$pid" | wc -l)
-		printf 'web: running (lighttpd pid %s, %s responder processes, https://localhost:%s, http on %s)\n' \
-			"$pid" "$n" "$HTTPS_PORT" "$HTTP_PORT"
+	local pid n name
+	web_paths
+	if pid=$(lighttpd_pid); then
+		name=lighttpd
+	elif pid=$(apache_pid); then
+		name="apache, $(cat "$AP_DIR/mode" 2>/dev/null || echo "$APACHE_MODE")"
 	else
 		printf 'web: stopped\n'
 		return 1
 	fi
+	n=$(web_responders | wc -l)
+	printf 'web: running (%s pid %s, %s responder processes, https://localhost:%s, http on %s)\n' \
+		"$name" "$pid" "$n" "$HTTPS_PORT" "$HTTP_PORT"
 }

@@ -1,8 +1,24 @@
 #!/usr/bin/env bash
 # tests/integration/run.sh - the integration suite: starts a private stack
-# of its own (PostgreSQL, Redis, lighttpd and the responders) under var/test
-# on test ports, so it never touches a developer's `make up`, runs every
-# tests/integration/[0-9]*.sh against it with curl over HTTPS, and stops it.
+# of its own (PostgreSQL, Redis, a web server and the responders) under
+# var/test on test ports, so it never touches a developer's `make up`, runs
+# every tests/integration/[0-9]*.sh against it with curl over HTTPS, and
+# stops it.
+#
+# The whole suite runs once per web server, each pass on a fresh stack with
+# everything else identical:
+#   lighttpd   lighttpd + mod_fastcgi
+#   apache     Apache + mod_fcgid
+# then a smoke pass (the SMOKE tests below) with Apache + mod_proxy_fcgi and
+# the responders started by spawn-fcgi, on the apache pass' stack.  Every
+# "ok"/"not ok" line and "#" header says its pass: "ok - [apache] ...".
+# WEB_SERVER and APACHE_MODE are exported per pass, so a test that restarts
+# the web server (scripts/stack.sh stop/start web) restarts the one under test.
+#
+# For a developer: TEST_PASSES (default "lighttpd apache apache-proxy")
+# picks passes, TEST_FILES (default every [0-9]*.sh) the tests, and
+# TEST_VAR_DIR, TEST_HTTP_PORT, TEST_HTTPS_PORT, TEST_PG_PORT,
+# TEST_REDIS_PORT, TEST_LOG_DIR move the suite's stack beside another one.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
@@ -13,27 +29,39 @@ for v in DATABASE_URL REDIS_URL JWT_SECRET IP_HASH_SECRET JWT_ALGORITHM JWT_ISSU
 	JWT_AUDIENCE ACCESS_TOKEN_TTL REFRESH_TOKEN_TTL REFRESH_REUSE_INTERVAL BCRYPT_COST \
 	PASSWORD_MIN_LENGTH LOGIN_MAX_FAILURES LOGIN_FAILURE_WINDOW RATE_LIMIT_AUTH \
 	RATE_LIMIT_API TRUSTED_PROXIES CORS_ALLOWED_ORIGINS MAX_BODY_BYTES DATA_MAX_VALUE_BYTES \
-	DATA_MAX_KEYS CACHE_TTL CACHE_MAX_ENTRIES CACHE_MAX_BYTES WEB_SERVER LOG_LEVEL LOG_FILE; do
+	DATA_MAX_KEYS CACHE_TTL CACHE_MAX_ENTRIES CACHE_MAX_BYTES WEB_SERVER LOG_LEVEL LOG_FILE \
+	METRICS_FILE APACHE_MODE WEB_READ_TIMEOUT FCGI_PROCS; do
 	unset "$v"
 done
 export ROOT
-export VAR_DIR=$ROOT/var/test
-export HTTP_PORT=18080 HTTPS_PORT=18443 PG_PORT=55433 REDIS_PORT=56380
+export VAR_DIR=${TEST_VAR_DIR:-$ROOT/var/test}
+export HTTP_PORT=${TEST_HTTP_PORT:-18080} HTTPS_PORT=${TEST_HTTPS_PORT:-18443}
+export PG_PORT=${TEST_PG_PORT:-55433} REDIS_PORT=${TEST_REDIS_PORT:-56380}
 export PORTCULLIS_ENV_FILE=$VAR_DIR/test.env
 export BASE=https://localhost:$HTTPS_PORT HTTP_BASE=http://localhost:$HTTP_PORT
+LOGS=${TEST_LOG_DIR:-$ROOT/build/test-logs}
+mkdir -p "$LOGS"
+
+# Tests the mod_proxy_fcgi pass runs (those that exist).
+SMOKE="01_health 02_errors 03_web 10_register 16_me 40_web_cors 40_web_http 40_web_metrics"
 
 stop_stack() { scripts/stack.sh down >/dev/null 2>&1 || true; }
+trap stop_stack EXIT
 
-# A clean start: whatever a previous run left behind goes first.
-stop_stack
-rm -rf "$VAR_DIR"
-mkdir -p "$VAR_DIR"
-# Settings the suite relies on: cheap bcrypt, short windows so that
-# "after the interval" cases do not wait long, and rate limits high enough
-# that only the rate-limit tests (which restart the web server with their
-# own limits) ever meet them.  Tests read them back from
-# `scripts/stack.sh env`.
-cat >"$PORTCULLIS_ENV_FILE" <<'EOT'
+# fresh_stack NAME - a clean stack for pass NAME: whatever a previous run
+# left behind goes first.
+fresh_stack() {
+	local log=$LOGS/stack-up-$1.log
+	stop_stack
+	rm -rf "$VAR_DIR"
+	mkdir -p "$VAR_DIR"
+	# Settings the suite relies on: cheap bcrypt, short windows so that
+	# "after the interval" cases do not wait long, rate limits high enough
+	# that only the rate-limit tests (which restart the web server with
+	# their own limits) ever meet them, an allowed CORS origin, and a short
+	# read timeout so the slow-client test does not wait long.  Tests read
+	# them back from `scripts/stack.sh env` (or this file).
+	cat >"$PORTCULLIS_ENV_FILE" <<'EOT'
 BCRYPT_COST=4
 REFRESH_REUSE_INTERVAL=3
 LOGIN_MAX_FAILURES=5
@@ -41,19 +69,67 @@ LOGIN_FAILURE_WINDOW=8
 LOG_LEVEL=debug
 RATE_LIMIT_AUTH=100000/60
 RATE_LIMIT_API=100000/60
+CORS_ALLOWED_ORIGINS=https://app.example.test
+WEB_READ_TIMEOUT=5
 EOT
-trap stop_stack EXIT
+	if ! scripts/stack.sh up >"$log" 2>&1; then
+		echo "not ok - [$1] the test stack starts (see build/test-logs/stack-up-$1.log)"
+		sed 's/^/#   /' "$log" | tail -n 40
+		return 1
+	fi
+	echo "ok - [$1] the test stack starts"
+}
 
-if ! scripts/stack.sh up >"$ROOT/build/test-logs/stack-up.log" 2>&1; then
-	echo "not ok - the test stack starts (see build/test-logs/stack-up.log)"
-	sed 's/^/#   /' "$ROOT/build/test-logs/stack-up.log" | tail -n 40
-	exit 1
+# run_tests NAME FILE... - runs each test file, its lines tagged with NAME.
+run_tests() {
+	local name=$1 t status t0
+	shift
+	for t in "$@"; do
+		echo "# [$name] $t"
+		t0=$SECONDS
+		timeout 600 bash "$t" 2>&1 |
+			sed -u -E "s/^(not ok|ok) - /\\1 - [$name] /; s/^# /# [$name] /"
+		status=${PIPESTATUS[0]}
+		[ "$status" -eq 0 ] || echo "not ok - [$name] $t exited with status $status"
+		echo "# [$name] $t took $((SECONDS - t0)) s"
+	done
+}
+
+files=()
+if [ -n "${TEST_FILES-}" ]; then
+	for t in $TEST_FILES; do files+=("tests/integration/${t%.sh}.sh"); done
+else
+	files=(tests/integration/[0-9]*.sh)
 fi
-echo "ok - the test stack starts"
 
-for t in tests/integration/[0-9]*.sh; do
-	echo "# $t"
-	timeout 600 bash "$t"
-	status=$?
-	[ "$status" -eq 0 ] || echo "not ok - $t exited with status $status"
+for pass in ${TEST_PASSES:-lighttpd apache apache-proxy}; do
+	case "$pass" in
+	lighttpd | apache)
+		export WEB_SERVER=$pass APACHE_MODE=fcgid
+		echo "# pass: $pass"
+		fresh_stack "$pass" && run_tests "$pass" "${files[@]}"
+		;;
+	apache-proxy)
+		export WEB_SERVER=apache APACHE_MODE=proxy-fcgi
+		echo "# pass: $pass (smoke)"
+		# On the apache pass' stack when it is up, else on a fresh one.
+		if scripts/stack.sh status >/dev/null 2>&1; then
+			if scripts/stack.sh start web >"$LOGS/stack-up-$pass.log" 2>&1; then
+				echo "ok - [$pass] the web server restarts as apache with mod_proxy_fcgi"
+			else
+				echo "not ok - [$pass] the web server restarts with mod_proxy_fcgi (see build/test-logs/stack-up-$pass.log)"
+				continue
+			fi
+		else
+			fresh_stack "$pass" || continue
+		fi
+		smoke=()
+		for t in $SMOKE; do
+			t=tests/integration/$t.sh
+			[ -e "$t" ] && [[ " ${files[*]} " == *" $t "* ]] && smoke+=("$t")
+		done
+		run_tests "$pass" "${smoke[@]}"
+		;;
+	*) echo "not ok - unknown pass '$pass' in TEST_PASSES" ;;
+	esac
 done

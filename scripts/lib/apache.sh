@@ -1,0 +1,279 @@
+# shellcheck shell=bash disable=SC2034
+# scripts/lib/apache.sh - Apache 2.4 in front of the responders, for
+# WEB_SERVER=apache.  Sourced after web.sh, which calls these functions.
+#
+# Apache runs from its binary with its own configuration: `-f`
+# $VAR_DIR/apache/httpd.conf (rendered from apache/httpd.conf.in) and `-d`
+# $VAR_DIR/apache as ServerRoot; modules load by absolute path from
+# /usr/lib/apache2/modules, and nothing under /etc/apache2 is read or
+# changed.  Pid file, fcgid sockets and shared memory live in $VAR_DIR/run,
+# logs in $VAR_DIR/log.  As root it binds and reads its files as root, then
+# serves (and runs the responders) as www-data.
+#
+# APACHE_MODE picks how the responders are reached (apache/<mode>.conf.in,
+# rendered into $VAR_DIR/apache/responders.conf):
+#   fcgid       mod_fcgid spawns them; their settings are FcgidInitialEnv
+#               lines in that file (so it is 0600 root, in a 0700 directory),
+#               with values over mod_fcgid's 127-byte limit in a dotenv file
+#               of www-data's own (0400) named by PORTCULLIS_ENV_FILE.
+#   proxy-fcgi  spawn-fcgi starts FCGI_PROCS processes of each responder on
+#               a unix socket in $VAR_DIR/run, with the responders'
+#               environment (as lighttpd's children get it); mod_proxy_fcgi
+#               forwards to them.  `down` and `stop web` stop them too.
+
+AP_MODULES=/usr/lib/apache2/modules
+# mod_fcgid's fixed limits: 64 variables of at most 127 bytes each.
+AP_INITENV_MAX_VALUE=127
+AP_INITENV_MAX_COUNT=60
+
+apache_paths() {
+	AP_DIR=$VAR_DIR/apache
+	AP_CONF=$AP_DIR/httpd.conf
+	AP_RESP_CONF=$AP_DIR/responders.conf
+	AP_PID=$RUN_DIR/apache.pid
+	AP_ERRLOG=$LOG_DIR/apache-error.log
+	AP_ENV_FILE=$RUN_DIR/responders.env
+	AP_SPAWN_LOG=$LOG_DIR/spawn-fcgi.log
+}
+
+apache_pid() {
+	apache_paths
+	pid_of "$AP_PID" "$AP_CONF"
+}
+
+apache_bin() {
+	PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH command -v apache2 ||
+		die "web: apache2 not found (scripts/install-deps.sh run)"
+}
+
+# apache_conf_quote VALUE - VALUE as a double-quoted Apache argument; fails
+# for a value Apache cannot take back literally (a line break, or "${",
+# which Apache would read as a variable of its own).
+apache_conf_quote() {
+	local v=$1
+	# shellcheck disable=SC2016 # a literal "${"
+	case "$v" in
+	*$'\n'* | *$'\r'* | *'${'*) return 1 ;;
+	esac
+	v=${v//\\/\\\\}
+	v=${v//\"/\\\"}
+	printf '"%s"' "$v"
+}
+
+# dotenv_quote VALUE - VALUE as a .env value that lib/config.c reads back
+# exactly (quotes are taken literally, with no escapes); fails if none does.
+dotenv_quote() {
+	local v=$1
+	case "$v" in *$'\n'* | *$'\r'*) return 1 ;; esac
+	if [[ $v != *"'"* ]]; then
+		printf "'%s'" "$v"
+	elif [[ $v != *'"'* ]]; then
+		printf '"%s"' "$v"
+	elif [[ $v != [[:blank:]\"\']* && $v != *[[:blank:]] && ! $v =~ [[:blank:]]# ]]; then
+		printf '%s' "$v"
+	else
+		return 1
+	fi
+}
+
+# apache_initenv - prints the FcgidInitialEnv lines for RESP_ENV and writes
+# what they cannot carry to $AP_ENV_FILE (always written, maybe empty, and
+# named by PORTCULLIS_ENV_FILE: every setting is in one or the other, so the
+# project's .env is not needed by the responders).
+apache_initenv() {
+	local pair key val q n=0 overflow=""
+	for pair in "${RESP_ENV[@]}"; do
+		key=${pair%%=*}
+		val=${pair#*=}
+		[ "$key" = PORTCULLIS_ENV_FILE ] && continue
+		if [ "${#val}" -le "$AP_INITENV_MAX_VALUE" ] && [ "$n" -lt "$AP_INITENV_MAX_COUNT" ] &&
+			q=$(apache_conf_quote "$val"); then
+			printf 'FcgidInitialEnv %s %s\n' "$key" "$q"
+			n=$((n + 1))
+		else
+			q=$(dotenv_quote "$val") ||
+				die "$key: its value cannot be handed to the responders under Apache (line break, or both kinds of quotes)"
+			overflow+="$key=$q"$'\n'
+		fi
+	done
+	printf 'FcgidInitialEnv PORTCULLIS_ENV_FILE %s\n' "$(apache_conf_quote "$AP_ENV_FILE")"
+	(
+		umask 077
+		rm -f "$AP_ENV_FILE"
+		printf '# Written by scripts/lib/apache.sh: settings too long for FcgidInitialEnv.\n%s' \
+			"$overflow" >"$AP_ENV_FILE"
+	)
+	if is_root; then chown "$WEB_USER:$WEB_USER" "$AP_ENV_FILE"; fi
+	chmod 0400 "$AP_ENV_FILE"
+}
+
+# apache_proxy_handlers - the <Files> sections of proxy-fcgi.conf.
+apache_proxy_handlers() {
+	local name
+	for name in "${WEB_RESPONDERS[@]}"; do
+		printf '\t<Files "%s">\n\t\tSetHandler "proxy:unix:%s/%s.sock|fcgi://portcullis-%s/"\n\t</Files>\n' \
+			"$name" "$RUN_DIR" "$name" "$name"
+	done
+}
+
+apache_render() {
+	local cors_list="" if_cors="# " origin mode_conf extra=()
+	while IFS= read -r origin; do
+		cors_list+="${cors_list:+, }'$origin'"
+	done < <(cors_origins)
+	[ -z "$cors_list" ] || if_cors=""
+	mkdir -p "$AP_DIR"
+	chmod 0700 "$AP_DIR"
+	case "$APACHE_MODE" in
+	fcgid)
+		mode_conf=$ROOT/apache/fcgid.conf.in
+		extra=("INITENV=$(apache_initenv)"
+			"FCGID_MAX_PROCS=$((FCGI_PROCS * ${#WEB_RESPONDERS[@]} + 4))")
+		;;
+	proxy-fcgi)
+		mode_conf=$ROOT/apache/proxy-fcgi.conf.in
+		extra=("HANDLERS=$(apache_proxy_handlers)")
+		;;
+	esac
+	render "$mode_conf" "$AP_RESP_CONF" \
+		"MODULES=$AP_MODULES" "ROOT=$ROOT" "RUN_DIR=$RUN_DIR" \
+		"FCGI_PROCS=$FCGI_PROCS" "BODY_LIMIT=$WEB_BODY_LIMIT" "${extra[@]}"
+	render "$ROOT/apache/httpd.conf.in" "$AP_CONF" \
+		"MODULES=$AP_MODULES" "ROOT=$ROOT" "RUN_DIR=$RUN_DIR" "LOG_DIR=$LOG_DIR" \
+		"AP_DIR=$AP_DIR" "HTTP_PORT=$HTTP_PORT" "HTTPS_PORT=$HTTPS_PORT" \
+		"TLS_CERT=$TLS_CERT" "TLS_KEY=$TLS_KEY" "BODY_LIMIT=$WEB_BODY_LIMIT" \
+		"READ_TIMEOUT=$WEB_READ_TIMEOUT" "READ_TIMEOUT_MAX=$((WEB_READ_TIMEOUT * 2))" \
+		"IF_ROOT=$WEB_IF_ROOT" "IF_IPV6=$WEB_IF_IPV6" "IF_METRICS=$WEB_IF_METRICS" \
+		"IF_CORS=$if_cors" "CORS_LIST=$cors_list"
+}
+
+# apache_spawn_start - proxy-fcgi mode: FCGI_PROCS processes of each
+# responder on $RUN_DIR/<name>.sock, started by spawn-fcgi with the
+# responders' environment, as www-data when we are root.  spawn-fcgi forks
+# them, writes their pids to $RUN_DIR/<name>.pids and exits.
+apache_spawn_start() {
+	local spawn name sock user_args=() i
+	spawn=$(PATH=/usr/bin:/usr/sbin:/bin:/sbin:$PATH command -v spawn-fcgi) ||
+		die "web: spawn-fcgi not found (scripts/install-deps.sh run)"
+	if is_root; then
+		user_args=(-u "$WEB_USER" -g "$WEB_USER" -U "$WEB_USER" -G "$WEB_USER")
+	fi
+	touch "$AP_SPAWN_LOG"
+	if is_root; then chown "$WEB_USER:$WEB_USER" "$AP_SPAWN_LOG"; fi
+	chmod 0600 "$AP_SPAWN_LOG"
+	for name in "${WEB_RESPONDERS[@]}"; do
+		sock=$RUN_DIR/$name.sock
+		rm -f "$sock" "$RUN_DIR/$name.pids"
+		if ! with_resp_env "$spawn" -s "$sock" -M 0600 "${user_args[@]}" \
+			-F "$FCGI_PROCS" -P "$RUN_DIR/$name.pids" -d "$ROOT/cgi-bin" \
+			-- "$ROOT/cgi-bin/$name" >>"$AP_SPAWN_LOG" 2>&1; then
+			tail -n 20 "$AP_SPAWN_LOG" >&2 || true
+			apache_spawn_stop
+			die "web: spawn-fcgi could not start $name (log: $AP_SPAWN_LOG)"
+		fi
+	done
+	# A responder that cannot start (a bad setting) exits at once.
+	sleep 0.2
+	for name in "${WEB_RESPONDERS[@]}"; do
+		i=$(apache_spawned "$name" | wc -l)
+		if [ "$i" -lt "$FCGI_PROCS" ]; then
+			tail -n 20 "$AP_SPAWN_LOG" >&2 || true
+			apache_spawn_stop
+			die "web: $name: $i of $FCGI_PROCS processes run (log: $AP_SPAWN_LOG)"
+		fi
+	done
+}
+
+# apache_spawned [NAME] - the live pids spawn-fcgi recorded (for NAME, or all).
+apache_spawned() {
+	local f pid name
+	for f in "$RUN_DIR"/*.pids; do
+		[ -e "$f" ] || continue
+		name=$(basename "$f" .pids)
+		[ -z "${1-}" ] || [ "$1" = "$name" ] || continue
+		# spawn-fcgi ends its last line without a newline.
+		while read -r pid || [ -n "$pid" ]; do
+			case "$pid" in '' | *[!0-9]*) continue ;; esac
+			[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$ROOT/cgi-bin/$name" ] &&
+				printf '%s\n' "$pid"
+		done <"$f"
+	done
+	return 0
+}
+
+apache_spawn_stop() {
+	local pids=()
+	mapfile -t pids < <(apache_spawned)
+	if [ "${#pids[@]}" -gt 0 ]; then
+		stop_pids 10 "${pids[@]}" || die "web: responders ${pids[*]} do not stop"
+	fi
+	rm -f "$RUN_DIR"/*.pids
+}
+
+apache_start() {
+	local apache out pid i
+	apache=$(apache_bin)
+	apache_paths
+	web_render_values
+	mkdir -p "$RUN_DIR/fcgid"
+	chmod 0700 "$RUN_DIR/fcgid"
+	if is_root; then chown "$WEB_USER:$WEB_USER" "$RUN_DIR/fcgid"; fi
+	rm -f "$AP_PID" "$RUN_DIR"/fcgid/* 2>/dev/null || true
+	web_env
+	apache_render
+	if ! out=$(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$apache" -t -f "$AP_CONF" -d "$AP_DIR" 2>&1); then
+		printf '%s\n' "$out" >&2
+		die "web: apache rejects $AP_CONF"
+	fi
+	[ "$APACHE_MODE" = proxy-fcgi ] && apache_spawn_start
+	# A clean environment: Apache needs none of the settings (they are in
+	# its files, or in the spawned responders' own environment).
+	if ! out=$(umask 027 && env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C \
+		PORTCULLIS_STACK="$VAR_DIR" "$apache" -f "$AP_CONF" -d "$AP_DIR" -k start 2>&1); then
+		printf '%s\n' "$out" >&2
+		tail -n 20 "$AP_ERRLOG" >&2 2>/dev/null || true
+		apache_spawn_stop
+		die "web: apache did not start (log: $AP_ERRLOG)"
+	fi
+	for i in $(seq 1 50); do
+		pid=$(apache_pid) && break
+		if [ "$i" -eq 50 ]; then
+			tail -n 20 "$AP_ERRLOG" >&2 2>/dev/null || true
+			apache_spawn_stop
+			die "web: apache wrote no pid file (log: $AP_ERRLOG)"
+		fi
+		sleep 0.1
+	done
+	printf '%s\n' "$APACHE_MODE" >"$AP_DIR/mode"
+	info "web: apache ($APACHE_MODE) started (pid $pid, log: $AP_ERRLOG)"
+}
+
+apache_stop() {
+	local pid kids=()
+	apache_paths
+	if pid=$(apache_pid); then
+		mapfile -t kids < <(pgrep -P "$pid" 2>/dev/null || true)
+		stop_pids 15 "$pid" || die "web: apache pid $pid does not stop"
+		# The workers, mod_fcgid's process manager and its responders
+		# follow their parent out; give them a moment, then make sure.
+		if [ "${#kids[@]}" -gt 0 ] && ! wait_gone 5 "${kids[@]}"; then
+			stop_pids 10 "${kids[@]}" || true
+		fi
+		info "web: apache stopped"
+	fi
+	apache_spawn_stop
+	rm -f "$AP_PID" "$AP_DIR/mode" "$RUN_DIR"/fcgid/* "$RUN_DIR"/ssl_scache* 2>/dev/null || true
+}
+
+# apache_responders PID - responder processes of this stack (spawned by
+# mod_fcgid under Apache PID, or by spawn-fcgi).
+apache_responders() {
+	local dir exe
+	for dir in /proc/[0-9]*; do
+		exe=$(readlink "$dir/exe" 2>/dev/null) || continue
+		[[ $exe == "$ROOT/cgi-bin/"* ]] || continue
+		tr '\0' '\n' <"$dir/environ" 2>/dev/null |
+			grep -qxF "PORTCULLIS_STACK=$VAR_DIR" || continue
+		printf '%s\n' "${dir#/proc/}"
+	done
+}

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# What the web server itself does, the same under lighttpd and Apache (run.sh
+# runs this once per server): HTTP -> HTTPS redirects (301 for GET/HEAD, 308
+# otherwise, path and query exactly as sent), HSTS and nosniff on HTTPS
+# answers, routing (every odd path under /api reaches a responder and gets
+# JSON, never the server's HTML; the raw path reaches the data responder,
+# which answers 422 for %2F, "." and ".."), and the request-size limit (just
+# over MAX_BODY_BYTES / DATA_MAX_VALUE_BYTES: the responder's JSON 413; far
+# larger: refused by the server).
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/web_lib.sh"
+
+echo "# web server: $(web_name)"
+
+# ---- redirects ----
+# raw_redirect METHOD PATH [curl args] - STATUS and LOCATION of an HTTP
+# request sent exactly as written (no path normalisation by curl).
+raw_redirect() {
+	local m=$1 p=$2
+	shift 2
+	call_url "$m" "$HTTP_BASE$p" --path-as-is "$@"
+	LOCATION=$(header Location)
+}
+target="https://localhost:$HTTPS_PORT"
+for m in GET HEAD; do
+	raw_redirect "$m" '/api/health?a=1&b=%41'
+	expect_status 301 "$m over HTTP"
+	expect_eq "$LOCATION" "$target/api/health?a=1&b=%41" "$m redirect keeps path and query as sent"
+done
+for m in POST PUT DELETE PATCH OPTIONS; do
+	raw_redirect "$m" '/api/data/k?x=y' -H 'Content-Type: application/json' --data '{"a":1}'
+	expect_status 308 "$m over HTTP (method and body kept)"
+	expect_eq "$LOCATION" "$target/api/data/k?x=y" "$m redirect target"
+done
+for p in '/api/data/%2F' '/api/data/..' '/api/data/%2e%2e/x' '/a%20b/%3F?q=%3F&r' '/' '/nowhere'; do
+	raw_redirect GET "$p"
+	expect_status 301 "GET $p over HTTP"
+	expect_eq "$LOCATION" "$target$p" "the redirect of $p keeps it byte for byte"
+done
+raw_redirect GET /api/me -H "Host: 127.0.0.1:$HTTP_PORT"
+expect_eq "$LOCATION" "https://127.0.0.1:$HTTPS_PORT/api/me" "the redirect goes to the host asked for, on HTTPS_PORT"
+raw_redirect GET /api/me -H 'Origin: https://app.example.test'
+expect_no_header Access-Control-Allow-Origin "plain HTTP only redirects, even for an allowed origin"
+expect_no_header Strict-Transport-Security "no HSTS over plain HTTP"
+
+# ---- HSTS and nosniff on every HTTPS answer ----
+hsts='max-age=[0-9]{7,}.*'
+for p in /api/health /api/nope /nowhere /; do
+	call GET "$p"
+	expect_header Strict-Transport-Security "$hsts" "HSTS on GET $p ($STATUS)"
+	expect_header X-Content-Type-Options nosniff "nosniff on GET $p ($STATUS)"
+done
+call POST /api/health -H 'Content-Type: application/json' --data '{}'
+expect_header Strict-Transport-Security "$hsts" "HSTS on a 405"
+expect_header X-Content-Type-Options nosniff "nosniff on a 405"
+
+# ---- routing: every path under /api gets a responder's JSON ----
+for p in /api/nope /api/x/y/z /api/auth /api/auth/ /api/auth/nothing /api/auth/login/x \
+	/api/mex /api/me/x /api/datax /api/health/x /api/metrics /api/cgi-bin/health; do
+	call GET "$p"
+	expect_json_error 404 not_found "GET $p"
+done
+for p in /nowhere /cgi-bin/health /index.html /lighttpd/cors.lua; do
+	call GET "$p"
+	expect_status 404 "GET $p is not served (the server's own 404)"
+done
+call GET /api/../cgi-bin/health --path-as-is
+expect_status 404 "/api/../cgi-bin/health does not run a responder directly"
+
+call POST /api/health -H 'Content-Type: application/json' --data '{}'
+expect_json_error 405 method_not_allowed "POST /api/health"
+expect_header Allow 'GET, HEAD' "405 from health names the methods"
+call GET /api/auth/login
+expect_json_error 405 method_not_allowed "GET /api/auth/login (login)"
+call DELETE /api/auth/register
+expect_json_error 405 method_not_allowed "DELETE /api/auth/register (register)"
+call GET /api/auth/logout
+expect_json_error 405 method_not_allowed "GET /api/auth/logout (session)"
+call POST /api/me -H 'Content-Type: application/json' --data '{}'
+expect_json_error 405 method_not_allowed "POST /api/me (session)"
+call POST /api/data -H 'Content-Type: application/json' --data '{}'
+expect_json_error 405 method_not_allowed "POST /api/data (data)"
+call OPTIONS /api/data/k
+expect_json_error 405 method_not_allowed "OPTIONS without Origin reaches the application"
+
+# The raw path reaches the data responder unchanged: a bad key is its 422,
+# never the server's error page, whatever the server makes of the path.
+new_user
+for p in '/api/data/%2F' '/api/data/a%2Fb' '/api/data/..' '/api/data/.' '/api/data/%2e%2e' \
+	'/api/data/%2E' '/api/data/a%20b'; do
+	call GET "$p" --path-as-is -H "Authorization: Bearer $TOKEN"
+	expect_json_error 422 validation_failed "GET $p"
+	expect_json '.error.fields.key' invalid_format "GET $p names the key"
+done
+call GET '/api/data/x/..' --path-as-is -H "Authorization: Bearer $TOKEN"
+expect_json_error 404 not_found "GET /api/data/x/.. (no such route in the raw path)"
+call GET '/api/data/%2F' --path-as-is
+expect_json_error 401 unauthenticated "GET /api/data/%2F without a token reaches the data responder"
+call PUT /api/data/web-key -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' --data '{"v":[1,"two"]}'
+expect_status 201 "PUT /api/data/web-key"
+call GET /api/data/web-key -H "Authorization: Bearer $TOKEN"
+expect_json '.value.v[1]' two "GET /api/data/web-key"
+call GET /api/data -H "Authorization: Bearer $TOKEN"
+expect_json '.items[0].key' web-key "GET /api/data lists it"
+call GET /api -H "Authorization: Bearer $TOKEN"
+expect_json_error 404 not_found "GET /api"
+
+# ---- request size ----
+max=$(senv MAX_BODY_BYTES 65536)
+vmax=$(senv DATA_MAX_VALUE_BYTES 65536)
+# json_of_size N FILE - a JSON string of exactly N bytes.
+json_of_size() { { printf '"'; head -c "$(($1 - 2))" /dev/zero | tr '\0' x; printf '"'; } >"$2"; }
+json_of_size $((max + 100)) "$TMP/over"
+call POST /api/auth/register -H 'Content-Type: application/json' --data-binary @"$TMP/over"
+expect_json_error 413 payload_too_large "a body 100 bytes over MAX_BODY_BYTES reaches the responder"
+json_of_size $((vmax + 100)) "$TMP/vover"
+call PUT /api/data/big -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' --data-binary @"$TMP/vover"
+expect_json_error 413 payload_too_large "a value 100 bytes over DATA_MAX_VALUE_BYTES reaches the responder"
+json_of_size "$vmax" "$TMP/vfit"
+call PUT /api/data/big -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' --data-binary @"$TMP/vfit"
+expect_status 201 "a value of exactly DATA_MAX_VALUE_BYTES is stored"
+json_of_size $((4 * 1024 * 1024)) "$TMP/huge"
+call PUT /api/data/huge --http1.1 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+	--data-binary @"$TMP/huge"
+expect_status 413 "a 4 MiB body is refused by the server"
+if printf '%s' "$BODY" | grep -q payload_too_large; then
+	not_ok "the 4 MiB body reached the responder"
+else
+	ok "the 4 MiB body never reached a responder"
+fi
+call GET /api/health
+expect_status 200 "the server answers after the refused body"
