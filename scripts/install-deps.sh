@@ -6,7 +6,9 @@
 #   install-deps.sh run     build + PostgreSQL 15, Redis, lighttpd (with
 #                           mod_magnet), Apache with mod_fcgid, spawn-fcgi,
 #                           openssl, curl
-#   install-deps.sh test    run + what the tests use (jq, iproute2, prometheus, python3-yaml)
+#   install-deps.sh test    run + what the tests use (jq, iproute2, prometheus, python3-yaml,
+#                           chromium; nodejs and npm only where there is no npm at all:
+#                           the machines' Node.js 20 ships its own, and conflicts with Debian's npm)
 #
 # Each package is checked with one dpkg-query call; only when something is
 # missing does it run apt-get update and apt-get install --no-install-recommends
@@ -23,7 +25,8 @@ RUN=("${BUILD[@]}" postgresql-15 postgresql-client-15 redis-server redis-tools
 	lighttpd lighttpd-mod-openssl lighttpd-modules-lua apache2
 	libapache2-mod-fcgid spawn-fcgi openssl curl ca-certificates procps
 	util-linux)
-TEST=("${RUN[@]}" jq iproute2 prometheus python3-yaml)
+TEST=("${RUN[@]}" jq iproute2 prometheus python3-yaml chromium)
+command -v npm >/dev/null || TEST+=(nodejs npm)
 
 case "${1-}" in
 build) want=("${BUILD[@]}") ;;
