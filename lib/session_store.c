@@ -433,23 +433,12 @@ static void publish_rows(struct app *app, PGresult *res)
 	free(sids);
 }
 
-enum sess_result sess_logout(struct app *app, const char *sid, const char *token)
+/* Runs a two-parameter UPDATE of sessions RETURNING their ids, and publishes them. */
+static enum sess_result revoke_returning(struct app *app, const char *sql, const char *const *params)
 {
-	char hash[2 * CRYPTO_SHA256_LEN + 3];
-	const char *params[2] = { sid, NULL };
 	PGresult *res;
-	enum db_status st;
+	enum db_status st = db_exec(&app->db, sql, 2, params, &res, NULL);
 
-	if (token != NULL && sess_refresh_token_valid(token) && token_hash_param(token, hash) == 0)
-		params[1] = hash;
-	if (params[0] == NULL && params[1] == NULL)
-		return SESS_OK;
-	st = db_exec(&app->db,
-	    "UPDATE sessions SET revoked_at = now(), revoked_reason = 'logout'"
-	    " WHERE revoked_at IS NULL AND (id = $1::uuid OR id = (SELECT session_id"
-	    "   FROM refresh_tokens WHERE token_hash = $2::bytea))"
-	    " RETURNING id::text",
-	    2, params, &res, NULL);
 	if (st != DB_OK)
 		return from_db(st);
 	publish_rows(app, res);
@@ -457,21 +446,31 @@ enum sess_result sess_logout(struct app *app, const char *sid, const char *token
 	return SESS_OK;
 }
 
+enum sess_result sess_logout(struct app *app, const char *sid, const char *token)
+{
+	char hash[2 * CRYPTO_SHA256_LEN + 3];
+	const char *params[2] = { sid, NULL };
+
+	if (token != NULL && sess_refresh_token_valid(token) && token_hash_param(token, hash) == 0)
+		params[1] = hash;
+	if (params[0] == NULL && params[1] == NULL)
+		return SESS_OK;
+	return revoke_returning(app,
+	    "UPDATE sessions SET revoked_at = now(), revoked_reason = 'logout'"
+	    " WHERE revoked_at IS NULL AND (id = $1::uuid OR id = (SELECT session_id"
+	    "   FROM refresh_tokens WHERE token_hash = $2::bytea))"
+	    " RETURNING id::text",
+	    params);
+}
+
 enum sess_result sess_change_password(struct app *app, const char *user_id, const char *new_hash)
 {
 	const char *params[2] = { user_id, new_hash };
-	PGresult *res;
-	enum db_status st;
 
-	st = db_exec(&app->db,
+	return revoke_returning(app,
 	    "WITH u AS (UPDATE users SET password_hash = $2, updated_at = now()"
 	    "   WHERE id = $1::uuid)"
 	    " UPDATE sessions SET revoked_at = now(), revoked_reason = 'password_change'"
 	    " WHERE user_id = $1::uuid AND revoked_at IS NULL RETURNING id::text",
-	    2, params, &res, NULL);
-	if (st != DB_OK)
-		return from_db(st);
-	publish_rows(app, res);
-	PQclear(res);
-	return SESS_OK;
+	    params);
 }
