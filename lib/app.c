@@ -149,6 +149,11 @@ static void handle(struct app *app, struct io *io)
 	}
 	m.route->handler(&c);
 answer:
+	/* Bounded like the web servers' own request limit (scripts/lib/config.sh). */
+	req_drain(&req, 2 * (size_t)(cfg->max_body_bytes > cfg->data_max_value_bytes
+					 ? cfg->max_body_bytes
+					 : cfg->data_max_value_bytes) +
+			    65536);
 	resp_send(&resp, &req);
 	metrics_request(req.route, req.method, resp.status, req_elapsed_ms(&req) / 1000);
 	log_request(&req, &resp);

@@ -175,6 +175,27 @@ int req_query_param(const struct request *req, const char *name, char *out, size
 	return 0;
 }
 
+void req_drain(struct request *req, size_t max)
+{
+	const char *cl = req_header(req, "Content-Length");
+	unsigned long long want;
+	char *end, buf[16384];
+
+	if ((req->body_read && req->body_status == BODY_OK) || cl == NULL || *cl < '0' || *cl > '9')
+		return;
+	errno = 0;
+	want = strtoull(cl, &end, 10);
+	if (errno != 0 || *end != '\0' || want == 0 || want > max)
+		return;
+	while (want > 0) {
+		int n = req->io->read(req->io, buf, want < sizeof(buf) ? (int)want : (int)sizeof(buf));
+
+		if (n <= 0)
+			break;
+		want -= (unsigned long long)n;
+	}
+}
+
 double req_elapsed_ms(const struct request *req)
 {
 	struct timespec now;

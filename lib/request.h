@@ -74,6 +74,15 @@ enum body_status req_read_body(struct request *req, size_t max);
  */
 int req_query_param(const struct request *req, const char *name, char *out, size_t outlen);
 
+/*
+ * Reads and discards whatever body the handler did not read, when
+ * Content-Length says it is at most `max` bytes.  A FastCGI server that
+ * streams the body (Apache mod_proxy_fcgi) fails the exchange when a
+ * responder finishes before taking all of it, so an early 413 or 415 would
+ * never reach the client.
+ */
+void req_drain(struct request *req, size_t max);
+
 /* Milliseconds since req_init(). */
 double req_elapsed_ms(const struct request *req);
 
