@@ -3,6 +3,7 @@
  */
 #include "db.h"
 
+#include "crypto.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -37,7 +38,6 @@ static void set_state(struct db *db, int down)
 		db->retry_at.tv_nsec += DB_RETRY_MS * 1000000L;
 		db->retry_at.tv_sec += db->retry_at.tv_nsec / 1000000000L;
 		db->retry_at.tv_nsec %= 1000000000L;
-		db->errors++;
 		metrics_backend_error(METRICS_POSTGRES);
 	}
 	if (down != db->down) {
@@ -144,14 +144,12 @@ enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *
 		 */
 		PQclear(r);
 		drop(db);
-		db->errors++;
 		metrics_backend_error(METRICS_POSTGRES);
 		return DB_DOWN;
 	}
 	if (state != NULL && strcmp(state, "57014") == 0) {
 		/* statement_timeout: the server is too busy to answer in time. */
 		PQclear(r);
-		db->errors++;
 		metrics_backend_error(METRICS_POSTGRES);
 		log_msg(LOG_WARN, "postgres statement timed out");
 		return DB_DOWN;
@@ -168,9 +166,15 @@ enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *
 		log_event(LOG_WARN, "postgres command failed", f);
 	}
 	PQclear(r);
-	db->errors++;
 	metrics_backend_error(METRICS_POSTGRES);
 	return DB_ERROR;
+}
+
+void db_bytea_param(const unsigned char *in, size_t len, char *out)
+{
+	out[0] = '\\';
+	out[1] = 'x';
+	crypto_hex(in, len, out + 2);
 }
 
 enum db_status db_command(struct db *db, const char *sql)

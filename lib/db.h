@@ -31,7 +31,6 @@ struct db {
 	PGconn *conn;
 	struct timespec retry_at; /* CLOCK_MONOTONIC; no connect before this */
 	int down;                 /* last known state, to log changes once */
-	unsigned long errors;     /* backend errors seen, for metrics */
 };
 
 /* Prepares `db` for `url`; connects lazily.  Returns 0, or -1 out of memory. */
@@ -50,6 +49,12 @@ enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *
 
 /* At the end of every request: rolls back a transaction a handler left open. */
 void db_end_request(struct db *db);
+
+/*
+ * Writes `len` bytes as a bytea text parameter (`\x` + hex) into `out`,
+ * which holds 2 * len + 3 bytes.
+ */
+void db_bytea_param(const unsigned char *in, size_t len, char *out);
 
 /* Runs a parameterless command whose result is not needed (BEGIN, COMMIT). */
 enum db_status db_command(struct db *db, const char *sql);

@@ -76,12 +76,6 @@ static struct redis_script bump_script = { .source =
 static struct cache memory;
 static int memory_ready; /* 1 initialised, -1 disabled */
 static int dirty;        /* a write could not reach Redis: bump on reconnect */
-static struct kv_stats stats;
-
-const struct kv_stats *kv_cache_stats(void)
-{
-	return &stats;
-}
 
 static struct cache *memory_tier(struct app *app)
 {
@@ -312,7 +306,6 @@ enum kv_result kv_cache_get(struct app *app, const char *user, const char *key,
 	if (replies == NULL || replies[0] == NULL) {
 		/* Redis could not answer: PostgreSQL only, memory untouched. */
 		*tier = KV_TIER_POSTGRES;
-		stats.postgres_reads++;
 		return kv_get(app, user, key, out);
 	}
 	have_epoch = reply_int(replies[0], &epoch) == 0;
@@ -326,7 +319,6 @@ enum kv_result kv_cache_get(struct app *app, const char *user, const char *key,
 		if (sg % 2 == 1) {
 			/* The current state is "deleted": no need to ask PostgreSQL. */
 			*tier = KV_TIER_REDIS;
-			stats.redis_hits++;
 			metrics_cache_lookup(METRICS_REDIS, 1);
 			memory_drop(app, user, key);
 			return KV_NOT_FOUND;
@@ -340,31 +332,24 @@ enum kv_result kv_cache_get(struct app *app, const char *user, const char *key,
 			snprintf(out->updated_at, sizeof(out->updated_at), "%s", hit->updated_at);
 			snprintf(out->key, sizeof(out->key), "%s", key);
 			*tier = KV_TIER_MEMORY;
-			stats.memory_hits++;
 			metrics_cache_lookup(METRICS_MEMORY, 1);
 			return KV_OK;
 		}
-		stats.memory_misses++;
 		metrics_cache_lookup(METRICS_MEMORY, 0);
 		if (l->n == 3 && parse_entry(replies[2], epoch, sg, key, out) == 0) {
 			*tier = KV_TIER_REDIS;
-			stats.redis_hits++;
 			metrics_cache_lookup(METRICS_REDIS, 1);
 			memory_put(app, user, key, epoch, out);
 			return KV_OK;
 		}
 		if (l->n == 3) {
-			stats.redis_misses++;
 			metrics_cache_lookup(METRICS_REDIS, 0);
 		}
 	} else {
-		stats.memory_misses++;
-		stats.redis_misses++;
 		metrics_cache_lookup(METRICS_MEMORY, 0);
 		metrics_cache_lookup(METRICS_REDIS, 0);
 	}
 	*tier = KV_TIER_POSTGRES;
-	stats.postgres_reads++;
 	rc = kv_get(app, user, key, out);
 	if (rc == KV_OK && have_epoch)
 		refill(app, user, key, l, epoch, out);

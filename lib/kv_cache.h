@@ -38,13 +38,6 @@
 #define KV_REDIS_KEY_MAX 200
 #define KV_STAMP_TTL_S 86400
 
-/* Counters per tier, for the metrics endpoint. */
-struct kv_stats {
-	unsigned long memory_hits, memory_misses;
-	unsigned long redis_hits, redis_misses;
-	unsigned long postgres_reads;
-};
-
 /* What a GET queues on the request's Redis round trip (see auth_queue()). */
 struct kv_lookup {
 	char keys[3][KV_REDIS_KEY_MAX];
@@ -83,7 +76,5 @@ void kv_cache_written(struct app *app, const char *user, const char *key, long l
  */
 int kv_cache_on_reconnect(struct app *app, int outage_seen);
 
-/* The tiers' counters of this process. */
-const struct kv_stats *kv_cache_stats(void);
 
 #endif

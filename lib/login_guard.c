@@ -26,13 +26,6 @@ int guard_name_hash(const struct config *cfg, const char *username,
 	return rc;
 }
 
-static void hash_param(const unsigned char hash[CRYPTO_SHA256_LEN], char out[2 * CRYPTO_SHA256_LEN + 3])
-{
-	out[0] = '\\';
-	out[1] = 'x';
-	crypto_hex(hash, CRYPTO_SHA256_LEN, out + 2);
-}
-
 enum db_status guard_check(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN],
     int *locked, long *retry_after)
 {
@@ -43,7 +36,7 @@ enum db_status guard_check(struct app *app, const unsigned char hash[CRYPTO_SHA2
 
 	*locked = 0;
 	*retry_after = 0;
-	hash_param(hash, h);
+	db_bytea_param(hash, CRYPTO_SHA256_LEN, h);
 	snprintf(window, sizeof(window), "%ld", app->cfg.login_failure_window);
 	snprintf(max, sizeof(max), "%ld", app->cfg.login_max_failures);
 	/* The newest `max` failures in the window; the lock lifts when the oldest of them leaves it. */
@@ -73,7 +66,7 @@ enum db_status guard_fail(struct app *app, const unsigned char hash[CRYPTO_SHA25
 	PGresult *res;
 	enum db_status st;
 
-	hash_param(hash, h);
+	db_bytea_param(hash, CRYPTO_SHA256_LEN, h);
 	snprintf(window, sizeof(window), "%ld", app->cfg.login_failure_window);
 	st = db_exec(&app->db,
 	    "WITH pruned AS (DELETE FROM login_failures WHERE name_hash = $1::bytea"
@@ -92,7 +85,7 @@ enum db_status guard_reset(struct app *app, const unsigned char hash[CRYPTO_SHA2
 	PGresult *res;
 	enum db_status st;
 
-	hash_param(hash, h);
+	db_bytea_param(hash, CRYPTO_SHA256_LEN, h);
 	st = db_exec(&app->db, "DELETE FROM login_failures WHERE name_hash = $1::bytea", 1, params,
 	    &res, NULL);
 	if (st == DB_OK)

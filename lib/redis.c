@@ -129,7 +129,6 @@ static void set_state(struct redis *r, int down)
 		r->retry_at.tv_nsec += REDIS_RETRY_MS * 1000000L;
 		r->retry_at.tv_sec += r->retry_at.tv_nsec / 1000000000L;
 		r->retry_at.tv_nsec %= 1000000000L;
-		r->errors++;
 		metrics_backend_error(METRICS_REDIS_BACKEND);
 	}
 	if (down != r->down) {

@@ -27,7 +27,6 @@ struct redis {
 	redisContext *ctx;
 	struct timespec retry_at;
 	int down;
-	unsigned long errors;
 	/*
 	 * Called on every fresh connection before it is used, to bring Redis up
 	 * to date with what it may have missed (revocations replayed from

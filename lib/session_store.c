@@ -41,21 +41,13 @@ int sess_refresh_token_valid(const char *s)
 	return n == SESS_REFRESH_LEN;
 }
 
-/* `\x<hex>`: how a bytea travels as a text parameter. */
-static void bytea_param(const unsigned char *in, size_t len, char *out)
-{
-	out[0] = '\\';
-	out[1] = 'x';
-	crypto_hex(in, len, out + 2);
-}
-
 static int token_hash_param(const char *token, char out[2 * CRYPTO_SHA256_LEN + 3])
 {
 	unsigned char h[CRYPTO_SHA256_LEN];
 
 	if (crypto_sha256(token, strlen(token), h) != 0)
 		return -1;
-	bytea_param(h, sizeof(h), out);
+	db_bytea_param(h, sizeof(h), out);
 	return 0;
 }
 
@@ -106,7 +98,7 @@ static int seal_successor(const char *spent, const struct sess_tokens *t, char *
 	if (sealed == NULL || successor_key(spent, key) != 0 ||
 	    crypto_seal(key, plain, len, sealed) != 0)
 		goto out;
-	bytea_param(sealed, len + CRYPTO_SEAL_OVERHEAD, out);
+	db_bytea_param(sealed, len + CRYPTO_SEAL_OVERHEAD, out);
 	rc = 0;
 out:
 	explicit_bzero(key, sizeof(key));
@@ -188,7 +180,7 @@ enum sess_result sess_create(struct app *app, const char *user_id,
 	if (new_refresh_token(out->refresh) != 0 || token_hash_param(out->refresh, hash) != 0)
 		return SESS_ERROR;
 	if (name_hash != NULL)
-		bytea_param(name_hash, CRYPTO_SHA256_LEN, name);
+		db_bytea_param(name_hash, CRYPTO_SHA256_LEN, name);
 	snprintf(ttl, sizeof(ttl), "%ld", app->cfg.refresh_token_ttl);
 	st = db_exec(&app->db,
 	    "WITH cleared AS (DELETE FROM login_failures WHERE $4::bytea IS NOT NULL"

@@ -265,15 +265,3 @@ apache_stop() {
 	rm -f "$AP_PID" "$AP_DIR/mode" "$RUN_DIR"/fcgid/* "$RUN_DIR"/ssl_scache* 2>/dev/null || true
 }
 
-# apache_responders PID - responder processes of this stack (spawned by
-# mod_fcgid under Apache PID, or by spawn-fcgi).
-apache_responders() {
-	local dir exe
-	for dir in /proc/[0-9]*; do
-		exe=$(readlink "$dir/exe" 2>/dev/null) || continue
-		[[ $exe == "$ROOT/cgi-bin/"* ]] || continue
-		tr '\0' '\n' <"$dir/environ" 2>/dev/null |
-			grep -qxF "PORTCULLIS_STACK=$VAR_DIR" || continue
-		printf '%s\n' "${dir#/proc/}"
-	done
-}
