@@ -88,8 +88,9 @@ void kv_parse_etags(const char *header, int weak, int *present, int *any, int *n
 			if (*p == '"' && digits > 0 && (weak || !is_weak) && *n < KV_ETAGS_MAX)
 				v[(*n)++] = version;
 		}
-		/* Skip the rest of this tag, whatever it is. */
-		if (p == start)
+		/* Skip the rest of this tag, whatever it is; a bare "W/" at the
+		 * end leaves p on the NUL, which must not be stepped over. */
+		if (p == start && *p != '\0')
 			p++;
 		while (*p != '\0' && *p != ',')
 			p++;
