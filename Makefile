@@ -4,6 +4,11 @@
 #   make run        install what is missing, build, start the local stack in the foreground
 #   make up / down  the same stack in the background / stop it
 #   make test       from a bare machine: install, build, run every test
+#                   (`make check` first)
+#   make unit       the quick loop: unit tests (plain and sanitized) and the
+#                   static checks that need no npm tools, under a minute
+#   make check      static checks with the real tools: compose schemas,
+#                   promtool, redocly, apache2ctl -t, lighttpd -tt, shellcheck
 #   make install    lay out the responders, an .htaccess, migrations and a
 #                   sample .env for a host without the local stack (shared
 #                   hosting): PREFIX (default /opt/portcullis), WEBROOT
@@ -24,6 +29,10 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Ilib $(PKG_CFLA
 LDFLAGS_HARDEN := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# What portcullis_build_info reports: the version, and the commit from git
+# when this is a clone (the Dockerfile passes COMMIT as a build argument).
+VERSION ?= 0.1.0
+COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 LIB_SRC    := $(wildcard lib/*.c)
 LIB_OBJ    := $(LIB_SRC:lib/%.c=build/lib/%.o)
@@ -48,7 +57,7 @@ PREFIX  ?= /opt/portcullis
 WEBROOT ?= $(PREFIX)/htdocs
 DESTDIR ?=
 
-.PHONY: all deps run up down status test unit-bins install clean
+.PHONY: all deps run up down status test unit check unit-bins install clean FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -61,6 +70,14 @@ deps:
 build/lib/%.o: lib/%.c lib/*.h | build/lib
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# Rewritten only when the version or commit changed, so metrics.o is rebuilt then.
+build/build_info.h: FORCE | build/lib
+	$(Q)printf '#define PORTCULLIS_VERSION "%s"\n#define PORTCULLIS_COMMIT "%s"\n' \
+		'$(subst ',,$(subst ",,$(VERSION)))' '$(subst ',,$(subst ",,$(COMMIT)))' >$@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+build/lib/metrics.o build/san/lib/metrics.o: build/build_info.h
+build/lib/metrics.o build/san/lib/metrics.o: ALL_CFLAGS += -include build/build_info.h
 
 build/libportcullis.a: $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -117,6 +134,16 @@ test:
 	@scripts/install-deps.sh test
 	@$(MAKE) --no-print-directory all unit-bins
 	@tests/run.sh
+
+# Unit tests and the static checks that need nothing from npm; no stack.
+unit: all unit-bins
+	@tests/run.sh unit
+
+# The static checks with the real tools (installs what is missing: Debian
+# packages, then tests/static/'s npm tools from its lock file).
+check: all
+	@scripts/install-deps.sh test
+	@tests/run.sh check
 
 # Builds what is missing (without installing packages), then lays it out;
 # with DESTDIR it stages a copy to upload to a host that has no compiler.

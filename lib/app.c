@@ -214,6 +214,7 @@ static int app_open(struct app *app, const char *argv0, int check_only)
 	if (log_init(app->name, app->cfg.log_level, app->cfg.log_file) != 0)
 		fprintf(stderr, "%s: cannot open LOG_FILE (%s); logging to standard error\n",
 		    app->name, strerror(errno));
+	log_limit(app->cfg.log_max_bytes);
 	cfg_warnings(&app->cfg, log_warning);
 	metrics_open(app->cfg.metrics_file, app->name);
 	return 0;

@@ -10,12 +10,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define ENV_FILE_MAX_BYTES (64 * 1024)
@@ -79,6 +81,7 @@ static const struct cfg_row table[] = {
 	{ "WEB_SERVER", T_ENUM, "lighttpd", 0, 0, web_servers, OFF(web_server) },
 	{ "LOG_LEVEL", T_ENUM, "info", 0, 0, log_levels, OFF(log_level) },
 	{ "LOG_FILE", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(log_file) },
+	{ "LOG_MAX_BYTES", T_INT, "0", 0, 1L << 40, NULL, OFF(log_max_bytes) },
 	{ "METRICS_FILE", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(metrics_file) },
 };
 
@@ -295,6 +298,104 @@ static const char *lookup(const struct env_file *ef, const char *name, const cha
 	return NULL;
 }
 
+/*
+ * Secrets may come from files (Docker and Kubernetes secrets): a row that
+ * holds one (a secret, a URL that may carry a password, a token) has a
+ * NAME_FILE twin naming a file whose content, less one trailing newline, is
+ * the value.  Setting both is an error; so is a file that cannot be read.
+ */
+static int has_file_twin(const struct cfg_row *row)
+{
+	size_t n = strlen(row->name);
+
+	return row->type == T_SECRET || row->type == T_URL ||
+	    (n > 6 && strcmp(row->name + n - 6, "_TOKEN") == 0);
+}
+
+/* Reads at most VALUE_MAX_BYTES + 1 bytes of `path` into a new string; NULL with errno. */
+static char *read_secret_file(const char *path)
+{
+	char *buf = malloc(VALUE_MAX_BYTES + 2);
+	size_t len = 0;
+	struct stat st;
+	int fd, err = 0;
+
+	if (buf == NULL)
+		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		err = errno;
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = EINVAL; /* a directory, a FIFO that could block... */
+		goto fail;
+	}
+	while (len < VALUE_MAX_BYTES + 1) {
+		ssize_t r = read(fd, buf + len, VALUE_MAX_BYTES + 1 - len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = errno;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	if (len > 0 && buf[len - 1] == '\r')
+		buf[--len] = '\0';
+	if (memchr(buf, '\0', len) != NULL)
+		buf[0] = '\x01'; /* a NUL inside: make it fail the printable-text check */
+	return buf;
+fail:
+	if (fd >= 0)
+		close(fd);
+	explicit_bzero(buf, VALUE_MAX_BYTES + 2);
+	free(buf);
+	errno = err;
+	return NULL;
+}
+
+/*
+ * The value of `name`, from itself or its _FILE twin (when `twin`): 1 with
+ * `*value` (in `*owned` too when it was read from a file: wipe_free it) and
+ * `source` describing where it came from; 0 when unset; -1 with `err`.
+ */
+static int lookup_value(const struct env_file *ef, const char *name, int twin,
+    const char **value, char **owned, char *source, size_t sourcelen, char *err, size_t errlen)
+{
+	char twin_name[96];
+	const char *src, *v = lookup(ef, name, &src), *path, *psrc;
+
+	*owned = NULL;
+	*value = NULL;
+	snprintf(source, sourcelen, "%s", src);
+	if (!twin || snprintf(twin_name, sizeof(twin_name), "%s_FILE", name) >= (int)sizeof(twin_name) ||
+	    (path = lookup(ef, twin_name, &psrc)) == NULL) {
+		*value = v;
+		return v != NULL;
+	}
+	if (v != NULL) {
+		fail(err, errlen, "%s (from %s) and %s (from %s) are both set: keep one", name, src,
+		    twin_name, psrc);
+		return -1;
+	}
+	if ((*owned = read_secret_file(path)) == NULL) {
+		fail(err, errlen, "%s (from %s): cannot read \"%.256s\": %s", twin_name, psrc, path,
+		    errno == EINVAL ? "not a regular file" : strerror(errno));
+		return -1;
+	}
+	snprintf(source, sourcelen, "%s", twin_name);
+	*value = *owned;
+	return 1;
+}
+
 static int parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;
@@ -419,9 +520,13 @@ int cfg_load(struct config *cfg, const char *env_file, char *err, size_t errlen)
 		return -1;
 	for (size_t i = 0; i < NROWS; i++) {
 		const struct cfg_row *row = &table[i];
-		const char *source;
-		const char *v = lookup(&ef, row->name, &source);
+		char source[128], *owned;
+		const char *v;
+		int r;
 
+		if (lookup_value(&ef, row->name, has_file_twin(row), &v, &owned, source,
+			sizeof(source), err, errlen) < 0)
+			goto fail;
 		if (v == NULL)
 			v = row->def;
 		if (v == NULL) {
@@ -429,11 +534,14 @@ int cfg_load(struct config *cfg, const char *env_file, char *err, size_t errlen)
 				continue;
 			fail(err, errlen, "%s: is not set%s", row->name,
 			    row->type == T_SECRET
-				? " (make run and make up generate one; elsewhere set at least 32 bytes)"
+				? " (make run and make up generate one; elsewhere set at least 32 bytes,"
+				  " or name a file holding it in its _FILE twin)"
 				: "");
 			goto fail;
 		}
-		if (set_row(cfg, row, v, source, err, errlen) != 0)
+		r = set_row(cfg, row, v, source, err, errlen);
+		wipe_free(owned);
+		if (r != 0)
 			goto fail;
 	}
 	env_file_free(&ef);
@@ -448,13 +556,18 @@ int cfg_get_raw(const char *env_file, const char *name, char *out, size_t outlen
     char *err, size_t errlen)
 {
 	struct env_file ef;
-	const char *source, *v;
-	int rc;
+	char source[128], *owned = NULL;
+	const char *v;
+	int rc, twin = 0;
 
 	if (env_file_read(env_file, &ef, err, errlen) != 0)
 		return -1;
-	v = lookup(&ef, name, &source);
-	if (v == NULL) {
+	for (size_t i = 0; i < NROWS; i++)
+		if (strcmp(table[i].name, name) == 0)
+			twin = has_file_twin(&table[i]);
+	if (lookup_value(&ef, name, twin, &v, &owned, source, sizeof(source), err, errlen) < 0) {
+		rc = -1;
+	} else if (v == NULL) {
 		rc = 0;
 	} else if (strlen(v) >= outlen) {
 		fail(err, errlen, "%s (from %s): longer than %zu bytes", name, source, outlen - 1);
@@ -463,6 +576,7 @@ int cfg_get_raw(const char *env_file, const char *name, char *out, size_t outlen
 		memcpy(out, v, strlen(v) + 1);
 		rc = 1;
 	}
+	wipe_free(owned);
 	env_file_free(&ef);
 	return rc;
 }

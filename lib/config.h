@@ -59,7 +59,8 @@ struct config {
 	char *web_server;
 
 	enum log_level log_level;
-	char *log_file; /* NULL: standard error */
+	char *log_file; /* NULL or "-": standard error */
+	long log_max_bytes; /* rotate LOG_FILE to LOG_FILE.1 at this size; 0: never */
 	char *metrics_file; /* NULL: metrics.h's default */
 };
 

@@ -15,11 +15,19 @@
 #include <cJSON.h>
 
 /*
- * Opens `path` for appending (NULL: standard error) and sets the threshold.
- * `process` names the program in every line.  Returns 0, or -1 with errno set
- * when the file cannot be opened (logging then goes to standard error).
+ * Opens `path` for appending (NULL, "" or "-": standard error) and sets the
+ * threshold.  `process` names the program in every line.  A file is reopened
+ * after a rename (within a second) and on SIGHUP, which this installs.
+ * Returns 0, or -1 with errno set when the file cannot be opened (logging
+ * then goes to standard error).
  */
 int log_init(const char *process, enum log_level level, const char *path);
+
+/*
+ * Rotates the log file to `<path>.1` (replacing an older one) once it holds
+ * `bytes` or more (checked about once a second); 0 turns that off.
+ */
+void log_limit(long bytes);
 
 /* Whether an event at `level` would be written. */
 int log_enabled(enum log_level level);

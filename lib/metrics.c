@@ -24,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,7 +35,7 @@ _Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
     "64-bit atomics must be lock-free to live in shared memory");
 
 #define MAGIC "PCMETRIC"
-#define LAYOUT_VERSION 1u
+#define LAYOUT_VERSION 2u
 #define SLOTS 256
 #define HIST_BOUNDS 13
 
@@ -115,7 +117,16 @@ struct metrics_map {
 	_Atomic uint64_t starts[NRESPONDERS];
 	/* pid (bits 0-31) | start time, low 24 bits (32-55) | responder (56-63); 0: free */
 	_Atomic uint64_t slots[SLOTS];
+	/* CPU time (µs) of the processes that stopped cleanly, by responder */
+	_Atomic uint64_t exited_cpu_us[NRESPONDERS];
 };
+
+#ifndef PORTCULLIS_VERSION
+#define PORTCULLIS_VERSION "unknown"
+#endif
+#ifndef PORTCULLIS_COMMIT
+#define PORTCULLIS_COMMIT "unknown"
+#endif
 
 /* Where this process counts, and what a scrape from it reads. */
 static struct metrics_map local;
@@ -309,32 +320,90 @@ static int header_ok(const struct header *h)
 	    h->layout == layout_hash();
 }
 
-/* Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), or 0. */
-static uint64_t proc_starttime(pid_t pid)
+/* What a scrape reads of one process in /proc/<pid>/stat. */
+struct proc_info {
+	uint64_t cpu_ticks;  /* utime + stime (fields 14, 15) */
+	uint64_t start;      /* start time, clock ticks since boot (22); 0: unknown */
+	uint64_t rss_pages;  /* resident set (24) */
+};
+
+/* Reads /proc/<pid>/stat into `pi`; 0, or -1 when there is no such process. */
+static int proc_read(pid_t pid, struct proc_info *pi)
 {
 	char path[64], buf[1024], *p;
-	unsigned long long v = 0;
+	unsigned long long v[25] = { 0 };
 	ssize_t n;
 	int fd;
 
+	memset(pi, 0, sizeof(*pi));
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return -1;
 	buf[n] = '\0';
 	/* The name in parentheses may hold spaces: fields count from the last ')'. */
 	p = strrchr(buf, ')');
 	if (p == NULL)
-		return 0;
-	for (int field = 2; field < 22 && p != NULL; field++)
+		return -1;
+	/* Field 3 (the state) follows ") "; numeric fields from 4 on. */
+	for (int field = 3; field <= 24; field++) {
 		p = strchr(p + 1, ' ');
-	if (p == NULL || sscanf(p + 1, "%llu", &v) != 1)
+		if (p == NULL)
+			return -1;
+		if (field >= 4 && sscanf(p + 1, "%llu", &v[field]) != 1)
+			return -1;
+	}
+	pi->cpu_ticks = v[14] + v[15];
+	pi->start = v[22];
+	pi->rss_pages = v[24];
+	return 0;
+}
+
+/* Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), or 0. */
+static uint64_t proc_starttime(pid_t pid)
+{
+	struct proc_info pi;
+
+	return proc_read(pid, &pi) == 0 ? pi.start : 0;
+}
+
+/* Entries of /proc/<pid>/fd, or -1 when they cannot be listed. */
+static long proc_open_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	long n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	d = opendir(path);
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Boot time (Unix seconds) from the btime line of /proc/stat, or 0. */
+static uint64_t boot_time(void)
+{
+	char line[256];
+	unsigned long long t = 0;
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (f == NULL)
 		return 0;
-	return v;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "btime %llu", &t) == 1)
+			break;
+	fclose(f);
+	return t;
 }
 
 static uint64_t slot_word(pid_t pid, uint64_t start, size_t responder)
@@ -524,8 +593,17 @@ void metrics_close(void)
 	/* A forked child inherits the parent's slot but must not free it. */
 	if (my_slot != NULL && (pid_t)(uint32_t)my_slot_word == getpid()) {
 		uint64_t mine = my_slot_word;
+		size_t r = (size_t)(my_slot_word >> 56);
+		struct rusage ru;
 
-		atomic_compare_exchange_strong(my_slot, &mine, 0);
+		/* The slot goes first: a scrape in between misses this process' CPU
+		 * for an instant rather than counting it twice. */
+		if (atomic_compare_exchange_strong(my_slot, &mine, 0) && r < NRESPONDERS &&
+		    getrusage(RUSAGE_SELF, &ru) == 0)
+			atomic_fetch_add_explicit(&cnt->exited_cpu_us[r],
+			    (uint64_t)ru.ru_utime.tv_sec * 1000000u + (uint64_t)ru.ru_utime.tv_usec +
+				(uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec,
+			    memory_order_relaxed);
 	}
 	my_slot = NULL;
 	if (mapped != NULL)
@@ -604,7 +682,10 @@ static void counter1(FILE *f, const char *name, const char *help, const char *ln
 
 static void render(FILE *f, const struct metrics_map *m)
 {
-	uint64_t alive[NRESPONDERS] = { 0 };
+	uint64_t alive[NRESPONDERS] = { 0 }, cpu_us[NRESPONDERS] = { 0 }, rss[NRESPONDERS] = { 0 };
+	uint64_t open_fds[NRESPONDERS] = { 0 }, start[NRESPONDERS] = { 0 }, btime = boot_time();
+	long tck = sysconf(_SC_CLK_TCK), pg = sysconf(_SC_PAGESIZE);
+	uint64_t ticks = tck > 0 ? (uint64_t)tck : 100, page = pg > 0 ? (uint64_t)pg : 4096;
 	char status[16];
 
 	family(f, "portcullis_http_requests_total", "counter",
@@ -661,12 +742,27 @@ static void render(FILE *f, const struct metrics_map *m)
 	hist_series(f, "portcullis_password_hash_duration_seconds", NULL, NULL,
 	    &m->password_hash, hash_le);
 
+	for (size_t i = 0; i < NRESPONDERS; i++)
+		cpu_us[i] = load(m->exited_cpu_us[i]);
 	for (size_t i = 0; i < SLOTS; i++) {
 		uint64_t w = load(m->slots[i]);
 		size_t r = (size_t)(w >> 56);
+		pid_t pid = (pid_t)(uint32_t)w;
+		struct proc_info pi;
+		long fds;
 
-		if (w != 0 && slot_alive(w))
-			alive[r < NRESPONDERS ? r : NRESPONDERS - 1]++;
+		if (w == 0 || !slot_alive(w))
+			continue;
+		r = r < NRESPONDERS ? r : NRESPONDERS - 1;
+		alive[r]++;
+		if (proc_read(pid, &pi) != 0)
+			continue;
+		cpu_us[r] += pi.cpu_ticks * 1000000u / ticks;
+		rss[r] += pi.rss_pages * page;
+		if ((fds = proc_open_fds(pid)) > 0)
+			open_fds[r] += (uint64_t)fds;
+		if (pi.start != 0 && (start[r] == 0 || pi.start < start[r]))
+			start[r] = pi.start;
 	}
 	family(f, "portcullis_responder_processes", "gauge",
 	    "Responder processes alive on this host, by responder.");
@@ -682,6 +778,47 @@ static void render(FILE *f, const struct metrics_map *m)
 	family(f, "portcullis_metrics_start_time_seconds", "gauge",
 	    "Unix time at which these shared counters started from zero.");
 	fprintf(f, "portcullis_metrics_start_time_seconds %" PRIu64 "\n", m->h.created_unix);
+
+	/* Process metrics as prom-client names them, summed over each responder's processes. */
+	family(f, "process_cpu_seconds_total", "counter",
+	    "User and system CPU time of the responder's processes: those alive plus those that stopped cleanly.");
+	for (size_t r = 0; r < NRESPONDERS; r++) {
+		fputs("process_cpu_seconds_total{", f);
+		label(f, "responder", responders[r]);
+		fprintf(f, "} %" PRIu64 ".%06" PRIu64 "\n", cpu_us[r] / 1000000u, cpu_us[r] % 1000000u);
+	}
+	family(f, "process_resident_memory_bytes", "gauge",
+	    "Resident memory of the responder's live processes, summed.");
+	for (size_t r = 0; r < NRESPONDERS; r++) {
+		fputs("process_resident_memory_bytes{", f);
+		label(f, "responder", responders[r]);
+		fprintf(f, "} %" PRIu64 "\n", rss[r]);
+	}
+	family(f, "process_open_fds", "gauge",
+	    "Open file descriptors of the responder's live processes, summed.");
+	for (size_t r = 0; r < NRESPONDERS; r++) {
+		fputs("process_open_fds{", f);
+		label(f, "responder", responders[r]);
+		fprintf(f, "} %" PRIu64 "\n", open_fds[r]);
+	}
+	family(f, "process_start_time_seconds", "gauge",
+	    "Unix time at which the responder's oldest live process started (absent with none).");
+	for (size_t r = 0; r < NRESPONDERS; r++) {
+		if (start[r] == 0 || btime == 0)
+			continue;
+		fputs("process_start_time_seconds{", f);
+		label(f, "responder", responders[r]);
+		fprintf(f, "} %" PRIu64 ".%02" PRIu64 "\n", btime + start[r] / ticks,
+		    (start[r] % ticks) * 100 / ticks);
+	}
+
+	family(f, "portcullis_build_info", "gauge",
+	    "Always 1; the labels name the version and the commit the binaries were built from.");
+	fputs("portcullis_build_info{", f);
+	label(f, "version", PORTCULLIS_VERSION);
+	fputc(',', f);
+	label(f, "commit", PORTCULLIS_COMMIT);
+	fputs("} 1\n", f);
 }
 
 int metrics_render(char **out, size_t *len)

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# tests/run.sh - runs every test and prints the one summary line
-# "N passed, N failed".  Called by `make test` after the build.
+# tests/run.sh [unit|check] - runs every test and prints the one summary
+# line "N passed, N failed".  Called by `make test` after the build; `make
+# unit` runs `tests/run.sh unit` (the unit tests and the static checks that
+# need nothing from npm), `make check` runs `tests/run.sh check` (every
+# static check with the real tools).
 #
+# 0. Static checks (tests/static/[0-9]*.sh): no stack; those named *_npm.sh
+#    use tools installed from tests/static/package-lock.json.
 # 1. C unit tests of lib/, built plain (build/test/) and with ASan + UBSan
 #    (build/san/); every "ok"/"not ok" line they print counts.
 # 2. The integration suite (tests/integration/run.sh): a private stack of
@@ -47,6 +52,20 @@ run_unit() {
 	done
 }
 
+run_static() {
+	local t name out status quick=$1
+	for t in tests/static/[0-9]*.sh; do
+		[ "$quick" = quick ] && [[ $t == *_npm.sh ]] && continue
+		name=static_$(basename "$t" .sh)
+		out=$log_dir/$name.out
+		echo "# static: $t"
+		timeout 600 bash "$t" >"$out" 2>&1
+		status=$?
+		grep -E '^not ok' "$out" || true
+		count "$out" "$status" "$t"
+	done
+}
+
 run_integration() {
 	local out=$log_dir/integration.out status
 	echo "# integration: tests/integration/run.sh"
@@ -55,7 +74,17 @@ run_integration() {
 	count "$out" "$status" "integration suite"
 }
 
-run_unit
-run_integration
+case "${1-}" in
+unit)
+	run_unit
+	run_static quick
+	;;
+check) run_static all ;;
+*)
+	run_static all
+	run_unit
+	run_integration
+	;;
+esac
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # openapi.yaml, checked statically against the contract and the code: no
 # server is started or called, nothing from the test stack is used, so this
-# also runs on its own (`bash tests/integration/60_openapi_static.sh`).
+# also runs on its own (`bash tests/static/20_openapi.sh`).
 #
 # With python3 and its yaml module (Debian's python3-yaml):
 #  - the document parses, says `openapi: 3.1.x`, and info.description has
