@@ -11,6 +11,10 @@
 # addresses are masked before anything reaches the disk.  lighttpd starts
 # this before it drops privileges; as root it re-executes itself as
 # www-data, the owner of the log directory, so it never writes there as root.
+#
+# FILE never grows past LOG_SCRUB_MAX_BYTES (default 16 MiB): it is then
+# renamed to FILE.1 (replacing the older one) and started anew.  It is
+# opened with O_APPEND, so logrotate's copytruncate also works.
 
 set -euo pipefail
 
@@ -21,7 +25,19 @@ set -euo pipefail
 if [ "$(id -u)" -eq 0 ] && id www-data >/dev/null 2>&1; then
 	exec setpriv --reuid=www-data --regid=www-data --init-groups -- "$0" "$@"
 fi
-exec sed -u -E \
+file=$1
+max=${LOG_SCRUB_MAX_BYTES:-16777216}
+sed -u -E \
 	-e 's/\((::ffff:)?[0-9]{1,3}(\.[0-9]{1,3}){3}\)/(client)/g' \
-	-e 's/\([0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}(%[A-Za-z0-9]+)?\)/(client)/g' \
-	>>"$1"
+	-e 's/\([0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}(%[A-Za-z0-9]+)?\)/(client)/g' | {
+	exec 3>>"$file"
+	size=$(stat -c %s -- "$file" 2>/dev/null || echo 0)
+	while IFS= read -r line; do
+		printf '%s\n' "$line" >&3
+		size=$((size + ${#line} + 1))
+		if [ "$size" -ge "$max" ]; then
+			mv -f -- "$file" "$file.1" && exec 3>>"$file"
+			size=0
+		fi
+	done
+}

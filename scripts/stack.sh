@@ -64,8 +64,8 @@ setup() {
 	config_load
 	PG_EXTERNAL=0
 	REDIS_EXTERNAL=0
-	[ -z "${CONF[DATABASE_URL]-}" ] || PG_EXTERNAL=1
-	[ -z "${CONF[REDIS_URL]-}" ] || REDIS_EXTERNAL=1
+	[ -z "${CONF[DATABASE_URL]-}${CONF[DATABASE_URL_FILE]-}" ] || PG_EXTERNAL=1
+	[ -z "${CONF[REDIS_URL]-}${CONF[REDIS_URL_FILE]-}" ] || REDIS_EXTERNAL=1
 	secrets_load "$1"
 	if pg_managed; then pg_use_private; fi
 	if redis_managed; then redis_use_private; fi
@@ -121,20 +121,32 @@ cmd_status() {
 }
 
 cmd_run() {
-	trap 'trap - INT TERM; info ""; info "stopping..."; cmd_down; exit 0' INT TERM
+	LOG_TAIL=""
+	trap 'trap - INT TERM; info ""; info "stopping..."; cmd_down; stop_tail; exit 0' INT TERM
 	# `up` as a child: when it fails, what it started is stopped again.
 	if ! "${BASH_SOURCE[0]}" up; then
 		cmd_down
 		exit 1
 	fi
 	info "running in the foreground; Ctrl-C stops it"
+	# LOG_FILE=-: the responders' lines land in the web server's error log;
+	# follow it on our standard error (what `docker logs` shows).
+	if [ "${CONF[LOG_FILE]}" = - ]; then
+		tail -q -n 0 -F "$LOG_DIR/lighttpd-error.log" "$LOG_DIR/apache-error.log" >&2 2>/dev/null &
+		LOG_TAIL=$!
+	fi
 	while web_pid >/dev/null; do
 		sleep 2 &
 		wait $! || true
 	done
 	warn "the web server exited; stopping the rest"
 	cmd_down
+	stop_tail
 	exit 1
+}
+
+stop_tail() {
+	[ -z "$LOG_TAIL" ] || kill "$LOG_TAIL" 2>/dev/null || true
 }
 
 main() {

@@ -11,7 +11,8 @@
 #
 # A variable set in the environment wins even when empty, as in lib/config.c;
 # only DATABASE_URL, REDIS_URL, JWT_SECRET and IP_HASH_SECRET treat an empty
-# value as unset (private server started / secret generated).
+# value as unset (private server started / secret generated), and then only
+# when their _FILE twin (a file holding the value) is unset too.
 #
 # Stack-only knobs (read from the same sources; not passed to responders):
 #   VAR_DIR     where everything of this stack lives   (default <root>/var)
@@ -23,6 +24,8 @@
 #               them, Apache reaches them with mod_proxy_fcgi)  (default fcgid)
 #   WEB_READ_TIMEOUT  seconds the web server waits on a client that has not
 #               sent its request (or its body) before it drops it  (default 20)
+#   API_DOCS    `on`: the web server serves openapi.yaml at /api/docs as a
+#               static file (application/yaml)               (default off)
 # and from the contract: HTTP_PORT (8080), HTTPS_PORT (8443), MAX_BODY_BYTES
 # (65536, sizes lighttpd's request limit), LOG_LEVEL (info), DATABASE_URL,
 # REDIS_URL, JWT_SECRET, IP_HASH_SECRET, CORS_ALLOWED_ORIGINS.
@@ -43,8 +46,10 @@ CONFIG_KEYS=(
 	MAX_BODY_BYTES DATA_MAX_VALUE_BYTES DATA_MAX_KEYS CACHE_TTL
 	CACHE_MAX_ENTRIES CACHE_MAX_BYTES HTTP_PORT HTTPS_PORT WEB_SERVER LOG_LEVEL LOG_FILE
 	METRICS_FILE
+	LOG_MAX_BYTES DATABASE_URL_FILE REDIS_URL_FILE JWT_SECRET_FILE IP_HASH_SECRET_FILE
+	METRICS_TOKEN_FILE
 )
-STACK_KEYS=(VAR_DIR PG_PORT REDIS_PORT FCGI_PROCS APACHE_MODE WEB_READ_TIMEOUT)
+STACK_KEYS=(VAR_DIR PG_PORT REDIS_PORT FCGI_PROCS APACHE_MODE WEB_READ_TIMEOUT API_DOCS)
 
 declare -gA DOTENV=()
 declare -gA CONF=()
@@ -133,6 +138,7 @@ config_load() {
 	FCGI_PROCS=$(cfg_get FCGI_PROCS 2)
 	APACHE_MODE=$(cfg_get APACHE_MODE fcgid)
 	WEB_READ_TIMEOUT=$(cfg_get WEB_READ_TIMEOUT 20)
+	API_DOCS=$(cfg_get API_DOCS off)
 	HTTP_PORT=$(cfg_get HTTP_PORT 8080)
 	HTTPS_PORT=$(cfg_get HTTPS_PORT 8443)
 
@@ -151,7 +157,10 @@ config_load() {
 	CONF[MAX_BODY_BYTES]=$(cfg_get MAX_BODY_BYTES 65536)
 	CONF[LOG_LEVEL]=$(cfg_get LOG_LEVEL info)
 	CONF[WEB_SERVER]=$(cfg_get WEB_SERVER lighttpd)
-	CONF[LOG_FILE]=$VAR_DIR/log/portcullis.log
+	# "-": standard error (the web server's error log; `stack.sh run` forwards it)
+	CONF[LOG_FILE]=$(cfg_get LOG_FILE "$VAR_DIR/log/portcullis.log")
+	# The local stack's log rotates at 16 MiB (to portcullis.log.1).
+	CONF[LOG_MAX_BYTES]=$(cfg_get LOG_MAX_BYTES 16777216)
 	CONF[METRICS_FILE]=$(cfg_get METRICS_FILE "$VAR_DIR/run/portcullis.metrics")
 
 	LOG_DIR=$VAR_DIR/log
@@ -166,6 +175,10 @@ config_check() {
 	check_int REDIS_PORT "$REDIS_PORT" 1 65535
 	check_int FCGI_PROCS "$FCGI_PROCS" 1 64
 	check_int WEB_READ_TIMEOUT "$WEB_READ_TIMEOUT" 1 3600
+	case "$API_DOCS" in
+	on | off) ;;
+	*) die "API_DOCS: \"$API_DOCS\" is not on or off" ;;
+	esac
 	case "$APACHE_MODE" in
 	fcgid | proxy-fcgi) ;;
 	*) die "APACHE_MODE: \"$APACHE_MODE\" is not fcgid or proxy-fcgi" ;;

@@ -46,7 +46,7 @@ secrets_load() {
 		SECRET["$key"]=${SECRET[$key]-}
 	done
 	for key in JWT_SECRET IP_HASH_SECRET; do
-		if [ -z "${CONF[$key]-}" ] && [ -n "${SECRET[$key]}" ]; then
+		if [ -z "${CONF[$key]-}" ] && [ -z "${CONF[${key}_FILE]-}" ] && [ -n "${SECRET[$key]}" ]; then
 			CONF["$key"]=${SECRET[$key]}
 		fi
 	done

@@ -86,11 +86,13 @@ web_prepare_dirs() {
 	log_dir_ensure
 	chmod 0700 "$RUN_DIR" "$RUN_DIR/upload" "$LT_CONF_DIR"
 	chmod 0755 "$RUN_DIR/www"
-	touch "${CONF[LOG_FILE]}"
-	chmod 0640 "${CONF[LOG_FILE]}"
+	if [ "${CONF[LOG_FILE]}" != - ]; then
+		touch "${CONF[LOG_FILE]}"
+		chmod 0640 "${CONF[LOG_FILE]}"
+		if is_root; then chown "$WEB_USER:$WEB_USER" "${CONF[LOG_FILE]}"; fi
+	fi
 	if is_root; then
 		chown -R "$WEB_USER:$WEB_USER" "$RUN_DIR"
-		chown "$WEB_USER:$WEB_USER" "${CONF[LOG_FILE]}"
 		require_reach "$WEB_USER" "$ROOT/cgi-bin" web
 		require_reach "$WEB_USER" "$ROOT/scripts" web
 		require_reach "$WEB_USER" "$RUN_DIR" web
@@ -111,6 +113,7 @@ web_prepare_dirs() {
 #   WEB_IF_ROOT       "" when root (drop to www-data), else "# "
 #   WEB_IF_IPV6       "" when loopback has IPv6 (listen on it too), else "# "
 #   WEB_IF_METRICS    "" when cgi-bin/metrics exists (route /metrics), else "# "
+#   WEB_IF_API_DOCS   "" with API_DOCS=on (static /api/docs), else "# "
 #   WEB_RESPONDERS    the responders routed to, by name
 web_render_values() {
 	local body kib
@@ -131,6 +134,17 @@ web_render_values() {
 		WEB_IF_METRICS=""
 		WEB_RESPONDERS+=(metrics)
 	fi
+	# API_DOCS=on: openapi.yaml as the static file <document root>/api/docs.
+	WEB_IF_API_DOCS="# "
+	rm -rf "$RUN_DIR/www/api"
+	if [ "${API_DOCS:-off}" = on ]; then
+		WEB_IF_API_DOCS=""
+		mkdir -p "$RUN_DIR/www/api"
+		cp "$ROOT/openapi.yaml" "$RUN_DIR/www/api/docs"
+		chmod 0755 "$RUN_DIR/www/api"
+		chmod 0644 "$RUN_DIR/www/api/docs"
+		if is_root; then chown -R "$WEB_USER:$WEB_USER" "$RUN_DIR/www/api"; fi
+	fi
 	local name
 	for name in "${WEB_RESPONDERS[@]}"; do
 		[ -x "$ROOT/cgi-bin/$name" ] || die "web: $ROOT/cgi-bin/$name is missing (run make)"
@@ -148,7 +162,8 @@ lighttpd_render() {
 		"FCGI_PROCS=$FCGI_PROCS" "MAX_REQUEST_KIB=$WEB_MAX_REQUEST_KIB" \
 		"READ_TIMEOUT=$WEB_READ_TIMEOUT" \
 		"TLS_CERT=$TLS_CERT" "TLS_KEY=$TLS_KEY" \
-		"IF_ROOT=$WEB_IF_ROOT" "IF_IPV6=$WEB_IF_IPV6" "IF_METRICS=$WEB_IF_METRICS"
+		"IF_ROOT=$WEB_IF_ROOT" "IF_IPV6=$WEB_IF_IPV6" "IF_METRICS=$WEB_IF_METRICS" \
+		"IF_API_DOCS=$WEB_IF_API_DOCS"
 }
 
 # web_children PID - the child processes of PID.
