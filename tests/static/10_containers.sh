@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Containers and operator files (issue 7), checked statically: no Docker
-# engine runs where the tests run, so nothing here builds an image or starts
-# a container.  What is checked:
+# Containers and operator files, checked statically: no Docker engine runs
+# where the tests run, so nothing here builds an image or starts a
+# container (30_compose.sh and 31_compose_schema_npm.sh run Compose v1.29
+# and the Compose schemas over the file, 35_prometheus.sh promtool).  What
+# is checked:
 #
 #  - docker-compose.yml, every YAML under ops/ and the dashboard JSON parse;
-#  - compose: the seven services, each with a health check; named volumes
+#  - compose: the eight services, each with a health check; named volumes
 #    declared and used for every service's data; every bind-mounted file
 #    exists; every ${VAR} is documented (README's configuration table or the
 #    compose file's own header); the app gets every setting the responders
-#    read (scripts/lib/config.sh CONFIG_KEYS), and Prometheus shares its
+#    read (scripts/lib/config.sh CONFIG_KEYS; secrets through their _FILE
+#    twin, mounted as compose `secrets:`), and Prometheus shares its
 #    network namespace (GET /metrics answers loopback only);
 #  - Dockerfile: Debian 12 in both stages, the build stage installs every
 #    package of `install-deps.sh build`, the runtime stage what `run` adds
@@ -77,7 +80,7 @@ compose = docs.get("docker-compose.yml") or {}
 services = compose.get("services") or {}
 
 # ---- compose ---------------------------------------------------------------
-want = {"app", "postgres", "redis", "prometheus", "grafana", "loki", "promtail"}
+want = {"app", "postgres", "redis", "prometheus", "alertmanager", "grafana", "loki", "promtail"}
 check(set(services) == want, "compose: the services are " + ", ".join(sorted(want)), f"got {sorted(services)}")
 nohc = [n for n, s in services.items() if not (s.get("healthcheck") or {}).get("test")]
 check(not nohc, "compose: every service has a health check", f"none for {nohc}")
@@ -96,7 +99,8 @@ for name, s in services.items():
 check(used <= declared, "compose: every named volume is declared", f"undeclared {sorted(used - declared)}")
 check(not missing, f"compose: every bind-mounted file exists ({len(binds)})", f"missing {missing}")
 data_paths = {"app": "/var/lib/portcullis", "postgres": "/var/lib/postgresql/data", "redis": "/data",
-              "prometheus": "/prometheus", "grafana": "/var/lib/grafana", "loki": "/loki"}
+              "prometheus": "/prometheus", "alertmanager": "/alertmanager", "grafana": "/var/lib/grafana",
+              "loki": "/loki"}
 nodata = [n for n, p in data_paths.items()
           if not any(isinstance(v, str) and v.split(":")[0] in declared and v.split(":")[1] == p
                      for v in (services.get(n) or {}).get("volumes") or [])]
@@ -133,9 +137,35 @@ m = re.search(r"CONFIG_KEYS=\(([^)]*)\)", cfg)
 keys = set(m.group(1).split()) if m else set()
 env = (services.get("app") or {}).get("environment") or {}
 env = env if isinstance(env, dict) else dict(e.split("=", 1) for e in env)
-managed = {"LOG_FILE", "METRICS_FILE"}  # set by scripts/stack.sh under VAR_DIR
-lacking = sorted(keys - set(env) - managed)
+managed = {"METRICS_FILE"}  # set by scripts/stack.sh under VAR_DIR
+# Secrets reach the app as files: the variable or its _FILE twin, the
+# database and Redis URLs built by ops/docker-entrypoint.sh from the
+# postgres_password / redis_password secrets; METRICS_TOKEN is optional.
+by_file = {"DATABASE_URL", "REDIS_URL"}
+app_secrets = set((services.get("app") or {}).get("secrets") or [])
+lacking = sorted(k for k in keys - set(env) - managed
+                 if not (k.endswith("_FILE") and k[:-5] in env)
+                 and not (k + "_FILE") in env
+                 and not (k in by_file or k[:-5] in by_file)
+                 and not k.startswith("METRICS_TOKEN"))
 check(keys and not lacking, f"compose: the app gets every responder setting ({len(keys)} keys)", f"missing {lacking}")
+check({"postgres_password", "redis_password"} <= app_secrets,
+      "compose: the app gets the database and Redis passwords as secrets (the entrypoint builds the URLs)",
+      f"secrets {sorted(app_secrets)}")
+declared_secrets = set((compose.get("secrets") or {}).keys())
+used_secrets = {x if isinstance(x, str) else x.get("source") for s_ in services.values() for x in s_.get("secrets") or []}
+check(used_secrets and used_secrets <= declared_secrets, "compose: every secret a service uses is declared",
+      f"undeclared {sorted(used_secrets - declared_secrets)}")
+plain = sorted(k for s_ in services.values() for k, v in ((s_.get("environment") or {}).items()
+               if isinstance(s_.get("environment"), dict) else [])
+               if re.search(r"(PASSWORD|SECRET|TOKEN)$", k))
+check(not plain, "compose: no password, secret or token in an environment variable (files only)", f"{plain}")
+pg_hc = " ".join((services.get("postgres") or {}).get("healthcheck", {}).get("test", []))
+check("-h 127.0.0.1" in pg_hc, "compose: PostgreSQL's health check goes over TCP (not the init server's socket)", pg_hc)
+loki_hc = (services.get("loki") or {}).get("healthcheck", {}).get("test", [])
+check(loki_hc[1:] == ["/usr/bin/loki", "-health"], "compose: Loki checks itself with its binary (no wget in 3.6+ images)", f"{loki_hc}")
+nolog = [n for n, s_ in services.items() if not ((s_.get("logging") or {}).get("options") or {}).get("max-size")]
+check(not nolog, "compose: every container's log is capped (json-file max-size)", f"uncapped {nolog}")
 check((services.get("prometheus") or {}).get("network_mode") == "service:app",
       "compose: Prometheus shares the app's network namespace (a loopback client of /metrics)")
 
