@@ -207,7 +207,7 @@ else:
 # The shared libraries the binaries need (ELF NEEDED) come from packages the
 # runtime stage installs (libc6 is in every Debian image).
 def lib_packages():
-    pk = {}
+    wanted = {}
     for b in sorted(glob.glob("cgi-bin/*")) + ["bin/portcullis-migrate"]:
         if not os.access(b, os.X_OK) or os.path.isdir(b):
             continue
@@ -215,11 +215,20 @@ def lib_packages():
         paths = dict(re.findall(r"^\s*(\S+) => (\S+)", subprocess.run(["ldd", b], capture_output=True, text=True).stdout, re.M))
         for n in needed:
             if n in paths:
-                out = subprocess.run(["dpkg", "-S", os.path.realpath(paths[n])], capture_output=True, text=True).stdout
-                if not out:
-                    out = subprocess.run(["dpkg", "-S", paths[n]], capture_output=True, text=True).stdout
-                if out:
-                    pk[out.split(":")[0]] = n
+                wanted[n] = paths[n]
+    # One dpkg -S for every library (the real path, and the link as found).
+    pk = {}
+    args = sorted({os.path.realpath(p) for p in wanted.values()} | set(wanted.values()))
+    out = subprocess.run(["dpkg", "-S"] + args, capture_output=True, text=True).stdout if args else ""
+    owner = {}
+    for line in out.splitlines():
+        if ": " in line:
+            pkgs, path = line.split(": ", 1)
+            owner[path.strip()] = pkgs.split(",")[0].split(":")[0].strip()
+    for n, p in wanted.items():
+        o = owner.get(os.path.realpath(p)) or owner.get(p)
+        if o:
+            pk[o] = n
     return pk
 if len(stages) >= 2:
     libs = lib_packages()

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -236,6 +237,14 @@ static void test_label_sets(void)
 	CHECK(value_of(t, "portcullis_responder_processes{responder=\"data\"}") == 1);
 	CHECK(value_of(t, "portcullis_responder_starts_total{responder=\"data\"}") == 1);
 	CHECK(value_of(t, "portcullis_metrics_start_time_seconds") > 1600000000);
+	/* This process holds the data responder's slot: its own /proc figures. */
+	CHECK(value_of(t, "process_resident_memory_bytes{responder=\"data\"}") > 1024 * 1024);
+	CHECK(value_of(t, "process_open_fds{responder=\"data\"}") >= 3);
+	CHECK(value_of(t, "process_start_time_seconds{responder=\"data\"}") > (double)time(NULL) - 3600);
+	CHECK(value_of(t, "process_start_time_seconds{responder=\"data\"}") <= (double)time(NULL) + 1);
+	CHECK(value_of(t, "process_resident_memory_bytes{responder=\"login\"}") == 0);
+	CHECK(strstr(t, "process_start_time_seconds{responder=\"login\"}") == NULL);
+	CHECK(strstr(t, "\nportcullis_build_info{version=\"") != NULL);
 
 	/* Shape: every family has HELP then TYPE; every sample is `name[{...}] value`. */
 	{
@@ -243,18 +252,22 @@ static void test_label_sets(void)
 		char *save = NULL, *copy = strdup(t);
 
 		for (char *line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-			if (strncmp(line, "# HELP portcullis_", 18) == 0) {
+			if (strncmp(line, "# HELP portcullis_", 18) == 0 ||
+			    strncmp(line, "# HELP process_", 15) == 0) {
 				helps++;
-			} else if (strncmp(line, "# TYPE portcullis_", 18) == 0) {
+			} else if (strncmp(line, "# TYPE portcullis_", 18) == 0 ||
+			    strncmp(line, "# TYPE process_", 15) == 0) {
 				types++;
 				if (!strstr(line, " counter") && !strstr(line, " gauge") && !strstr(line, " histogram"))
 					shape = 0;
-			} else if (strncmp(line, "portcullis_", 11) != 0 || strchr(line, ' ') == NULL) {
+			} else if ((strncmp(line, "portcullis_", 11) != 0 && strncmp(line, "process_", 8) != 0) ||
+			    strchr(line, ' ') == NULL) {
 				shape = 0;
 			}
 		}
 		free(copy);
-		CHECKF(shape && helps == types && helps == 10,
+		/* 11 portcullis_ families (build_info included) and 4 process_ ones. */
+		CHECKF(shape && helps == types && helps == 15,
 		    "exposition shape: %d HELP, %d TYPE lines, samples well-formed", helps, types);
 	}
 	CHECK(t[strlen(t) - 1] == '\n');
