@@ -312,7 +312,11 @@ static int has_file_twin(const struct cfg_row *row)
 	    (n > 6 && strcmp(row->name + n - 6, "_TOKEN") == 0);
 }
 
-/* Reads at most VALUE_MAX_BYTES + 1 bytes of `path` into a new string; NULL with errno. */
+/*
+ * Reads at most VALUE_MAX_BYTES + 1 bytes of the regular file `path` into a
+ * new string, less one trailing newline (or CRLF); NULL with errno (EINVAL:
+ * not a regular file, EILSEQ: a NUL byte inside).
+ */
 static char *read_secret_file(const char *path)
 {
 	char *buf = malloc(VALUE_MAX_BYTES + 2);
@@ -350,8 +354,11 @@ static char *read_secret_file(const char *path)
 		buf[--len] = '\0';
 	if (len > 0 && buf[len - 1] == '\r')
 		buf[--len] = '\0';
-	if (memchr(buf, '\0', len) != NULL)
-		buf[0] = '\x01'; /* a NUL inside: make it fail the printable-text check */
+	if (memchr(buf, '\0', len) != NULL) {
+		err = EILSEQ; /* a C string would silently stop there */
+		fd = -1;
+		goto fail;
+	}
 	return buf;
 fail:
 	if (fd >= 0)
@@ -388,7 +395,8 @@ static int lookup_value(const struct env_file *ef, const char *name, int twin,
 	}
 	if ((*owned = read_secret_file(path)) == NULL) {
 		fail(err, errlen, "%s (from %s): cannot read \"%.256s\": %s", twin_name, psrc, path,
-		    errno == EINVAL ? "not a regular file" : strerror(errno));
+		    errno == EINVAL ? "not a regular file"
+			: errno == EILSEQ ? "it holds a NUL byte" : strerror(errno));
 		return -1;
 	}
 	snprintf(source, sourcelen, "%s", twin_name);

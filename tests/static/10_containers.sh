@@ -131,6 +131,18 @@ header_vars = set(re.findall(r"^#\s+([A-Z][A-Z0-9_]+)\s", header, re.M))
 undoc = sorted(v for v in text_vars if v not in readme_vars and v not in header_vars)
 check(text_vars and not undoc, f"compose: every variable it uses is documented ({len(text_vars)})", f"undocumented {undoc}")
 
+# .env.example names every setting: the responders', the stack's and compose's.
+example = open(".env.example").read() if os.path.exists(".env.example") else ""
+ex_keys = set(re.findall(r"^#?([A-Z][A-Z0-9_]+)=", example, re.M))
+cfg_text = open("scripts/lib/config.sh").read()
+all_keys = set()
+for arr in ("CONFIG_KEYS", "STACK_KEYS"):
+    m_ = re.search(arr + r"=\(([^)]*)\)", cfg_text)
+    all_keys |= set(m_.group(1).split()) if m_ else set()
+all_keys |= text_vars
+miss_ex = sorted(all_keys - ex_keys)
+check(example and not miss_ex, f".env.example lists every variable ({len(all_keys)})", f"missing {miss_ex}")
+
 # The app gets every setting the responders read.
 cfg = open("scripts/lib/config.sh").read()
 m = re.search(r"CONFIG_KEYS=\(([^)]*)\)", cfg)

@@ -27,7 +27,8 @@ static const char *const all_vars[] = {
 	"LOGIN_FAILURE_WINDOW", "RATE_LIMIT_AUTH", "RATE_LIMIT_API", "TRUSTED_PROXIES",
 	"CORS_ALLOWED_ORIGINS", "MAX_BODY_BYTES", "DATA_MAX_VALUE_BYTES", "DATA_MAX_KEYS",
 	"CACHE_TTL", "CACHE_MAX_ENTRIES", "CACHE_MAX_BYTES", "HTTP_PORT", "HTTPS_PORT", "WEB_SERVER", "LOG_LEVEL",
-	"LOG_FILE", "PORTCULLIS_ENV_FILE",
+	"LOG_FILE", "PORTCULLIS_ENV_FILE", "LOG_MAX_BYTES", "DATABASE_URL_FILE", "REDIS_URL_FILE",
+	"JWT_SECRET_FILE", "IP_HASH_SECRET_FILE",
 };
 
 /* Only the four required variables set, to known values. */
@@ -796,6 +797,76 @@ static void test_default_env_file(void)
 	reset_env();
 }
 
+
+static char msg[CFG_ERR_MAX + 64];
+#define CHECKF(cond, ...)                                \
+	do {                                             \
+		snprintf(msg, sizeof(msg), __VA_ARGS__); \
+		CHECK_MSG((cond), msg);                  \
+	} while (0)
+
+/* _FILE twins: the file's content less one trailing newline is the value. */
+static void test_secret_files(void)
+{
+	struct config cfg;
+	char err[CFG_ERR_MAX], out[128];
+	const char *with_nl = write_env(SECRET32 "\n");
+	const char *with_crlf = write_env(SECRET32 "\r\n");
+	const char *short_nl = write_env(SECRET31 "\n");
+	const char *two_nl = write_env(SECRET31 "\n\n");
+	const char *nul = write_env_n(SECRET32 "\0" SECRET32, 65);
+	const char *url = write_env(DB_URL "\n");
+
+	reset_env();
+	unsetenv("JWT_SECRET");
+	setenv("JWT_SECRET_FILE", with_nl, 1);
+	CHECK(cfg_load(&cfg, NULL, err, sizeof(err)) == 0);
+	CHECK(cfg.jwt_secret != NULL && strcmp(cfg.jwt_secret, SECRET32) == 0);
+	cfg_free(&cfg);
+	setenv("JWT_SECRET_FILE", with_crlf, 1);
+	CHECK(cfg_load(&cfg, NULL, err, sizeof(err)) == 0 && strcmp(cfg.jwt_secret, SECRET32) == 0);
+	cfg_free(&cfg);
+
+	setenv("JWT_SECRET_FILE", short_nl, 1);
+	CHECK(cfg_load(&cfg, NULL, err, sizeof(err)) != 0);
+	CHECKF(strstr(err, "JWT_SECRET (from JWT_SECRET_FILE)") != NULL && strstr(err, "got 31") != NULL,
+	    "a 31-byte secret file: %s", err);
+	/* Only one newline goes: a second is part of the value (and not printable). */
+	setenv("JWT_SECRET_FILE", two_nl, 1);
+	CHECK(cfg_load(&cfg, NULL, err, sizeof(err)) != 0 && strstr(err, "JWT_SECRET") != NULL);
+	setenv("JWT_SECRET_FILE", nul, 1);
+	CHECK(cfg_load(&cfg, NULL, err, sizeof(err)) != 0);
+	CHECKF(strstr(err, "JWT_SECRET_FILE") != NULL && strstr(err, "NUL") != NULL, "a NUL inside: %s", err);
+	setenv("JWT_SECRET_FILE", "/nonexistent/portcullis-secret", 1);
+	CHECK(cfg_load(&cfg, NULL, err, sizeof(err)) != 0);
+	CHECKF(strstr(err, "JWT_SECRET_FILE (from environment)") != NULL &&
+	    strstr(err, "No such file") != NULL, "a missing file: %s", err);
+	CHECKF(strstr(err, SECRET32) == NULL, "no secret in the message: %s", err);
+	setenv("JWT_SECRET_FILE", "/", 1);
+	CHECK(cfg_load(&cfg, NULL, err, sizeof(err)) != 0 && strstr(err, "not a regular file") != NULL);
+
+	/* Both set: refused, naming both. */
+	setenv("JWT_SECRET", SECRET32, 1);
+	setenv("JWT_SECRET_FILE", with_nl, 1);
+	CHECK(cfg_load(&cfg, NULL, err, sizeof(err)) != 0);
+	CHECKF(strstr(err, "JWT_SECRET (from environment) and JWT_SECRET_FILE") != NULL, "both: %s", err);
+	unsetenv("JWT_SECRET_FILE");
+
+	/* URLs too, and cfg_get_raw (the migration tool's DATABASE_URL) reads the twin. */
+	unsetenv("DATABASE_URL");
+	setenv("DATABASE_URL_FILE", url, 1);
+	CHECK(cfg_load(&cfg, NULL, err, sizeof(err)) == 0 && strcmp(cfg.database_url, DB_URL) == 0);
+	cfg_free(&cfg);
+	CHECK(cfg_get_raw(NULL, "DATABASE_URL", out, sizeof(out), err, sizeof(err)) == 1 &&
+	    strcmp(out, DB_URL) == 0);
+	/* A plain setting has no twin: LOG_LEVEL_FILE means nothing. */
+	setenv("LOG_LEVEL_FILE", "/nonexistent", 1);
+	CHECK(cfg_load(&cfg, NULL, err, sizeof(err)) == 0);
+	cfg_free(&cfg);
+	unsetenv("LOG_LEVEL_FILE");
+	reset_env();
+}
+
 int main(void)
 {
 	test_defaults();
@@ -817,6 +888,8 @@ int main(void)
 	test_warnings();
 	test_free();
 	test_default_env_file();
+	remove_env_files();
+	test_secret_files();
 	remove_env_files();
 	return check_summary();
 }
