@@ -80,12 +80,14 @@ fi
 # stack_pids NAME - pids of this stack's NAME responder (its binary, this VAR_DIR's marker).
 stack_pids() {
 	local dir exe
-	for dir in /proc/[0-9]*; do
-		exe=$(readlink "$dir/exe" 2>/dev/null) || continue
+	# One find over /proc (a readlink per process would fork hundreds of times).
+	while read -r dir exe; do
+		exe=${exe% (deleted)} # a binary rebuilt under a running process
 		[ "$exe" = "$ROOT/cgi-bin/$1" ] || continue
-		tr '\0' '\n' <"$dir/environ" 2>/dev/null | grep -qxF "PORTCULLIS_STACK=$VAR_DIR" || continue
+		grep -qzxF "PORTCULLIS_STACK=$VAR_DIR" "$dir/environ" 2>/dev/null || continue
 		echo "${dir#/proc/}"
-	done | sort -n
+	done < <(find /proc -mindepth 2 -maxdepth 2 -name exe -lname "$ROOT/cgi-bin/$1*" -printf '%h %l\n' 2>/dev/null) |
+		sort -n
 }
 # hit ID - GET /api/health with X-Request-Id ID through the web server.
 hit() { curl -sk --max-time 10 -o /dev/null -H "X-Request-Id: $1" "$BASE/api/health"; }

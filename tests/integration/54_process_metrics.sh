@@ -25,12 +25,14 @@ BTIME=$(awk '$1 == "btime" { print $2 }' /proc/stat)
 
 stack_pids() {
 	local dir exe
-	for dir in /proc/[0-9]*; do
-		exe=$(readlink "$dir/exe" 2>/dev/null) || continue
+	# One find over /proc (a readlink per process would fork hundreds of times).
+	while read -r dir exe; do
+		exe=${exe% (deleted)} # a binary rebuilt under a running process
 		[ "$exe" = "$ROOT/cgi-bin/$1" ] || continue
-		tr '\0' '\n' <"$dir/environ" 2>/dev/null | grep -qxF "PORTCULLIS_STACK=$VAR_DIR" || continue
+		grep -qzxF "PORTCULLIS_STACK=$VAR_DIR" "$dir/environ" 2>/dev/null || continue
 		echo "${dir#/proc/}"
-	done
+	done < <(find /proc -mindepth 2 -maxdepth 2 -name exe -lname "$ROOT/cgi-bin/$1*" -printf '%h %l\n' 2>/dev/null) |
+		sort -n
 }
 # proc_sum NAME FIELD - over NAME's processes: cpu (seconds), rss (bytes), fds, start (oldest, Unix s), n.
 proc_sum() {
