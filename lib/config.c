@@ -80,6 +80,9 @@ static const struct cfg_row table[] = {
 	{ "LOG_LEVEL", T_ENUM, "info", 0, 0, log_levels, OFF(log_level) },
 	{ "LOG_FILE", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(log_file) },
 	{ "METRICS_FILE", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(metrics_file) },
+	{ "REDIS_SENTINELS", T_STRING, "", 0, VALUE_MAX_BYTES, NULL, OFF(redis_sentinels) },
+	{ "REDIS_MASTER_NAME", T_STRING, "mymaster", 1, 256, NULL, OFF(redis_master_name) },
+	{ "REDIS_SENTINEL_PASSWORD", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(redis_sentinel_password) },
 };
 
 #define NROWS (sizeof(table) / sizeof(table[0]))
@@ -480,6 +483,9 @@ void cfg_free(struct config *cfg)
 	free(cfg->web_server);
 	free(cfg->log_file);
 	free(cfg->metrics_file);
+	free(cfg->redis_sentinels);
+	free(cfg->redis_master_name);
+	wipe_free(cfg->redis_sentinel_password);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -61,6 +61,10 @@ struct config {
 	enum log_level log_level;
 	char *log_file; /* NULL: standard error */
 	char *metrics_file; /* NULL: metrics.h's default */
+
+	char *redis_sentinels;         /* "" : REDIS_URL names the server itself */
+	char *redis_master_name;       /* the Sentinels' name of the master */
+	char *redis_sentinel_password; /* NULL: the Sentinels take no AUTH */
 };
 
 /*

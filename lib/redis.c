@@ -3,6 +3,7 @@
  */
 #include "redis.h"
 #include "crypto.h"
+#include "redis_sentinel.h"
 
 #include "log.h"
 #include "metrics.h"
@@ -180,6 +181,68 @@ static int setup_command(redisContext *c, int argc, const char **argv)
 	return ok ? 0 : -1;
 }
 
+/*
+ * With Sentinels: points r->host/port at the master they name now.  A
+ * different master than the one used before counts as an outage (see
+ * redis_sentinel.h).  0, or -1 when no Sentinel answers.
+ */
+static int locate_master(struct redis *r)
+{
+	char host[REDIS_HOST_MAX];
+	int port;
+	char *copy;
+
+	if (redis_sentinel_locate(r, host, sizeof(host), &port) != 0)
+		return -1;
+	if (r->host != NULL && strcmp(r->host, host) == 0 && r->port == port)
+		return 0;
+	if ((copy = strdup(host)) == NULL)
+		return -1;
+	if (r->host != NULL) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "backend", "redis");
+		cJSON_AddStringToObject(f, "master", copy);
+		cJSON_AddNumberToObject(f, "port", port);
+		log_event(LOG_WARN, "redis master changed", f);
+		r->outage_seen = 1;
+	}
+	free(r->host);
+	r->host = copy;
+	r->port = port;
+	return 0;
+}
+
+/* With Sentinels: 0 when the fresh connection's server says it is a master. */
+static int check_role(struct redis *r)
+{
+	const char *argv[] = { "ROLE" };
+	redisReply *rep;
+	int ok;
+
+	if (r->nsentinels == 0)
+		return 0;
+	rep = redisCommandArgv(r->ctx, 1, argv, NULL);
+	ok = redis_role_is_master(rep);
+	if (!ok && rep != NULL) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "backend", "redis");
+		cJSON_AddStringToObject(f, "master", r->host);
+		cJSON_AddNumberToObject(f, "port", r->port);
+		log_event(LOG_WARN, "redis server named by the sentinels is not a master", f);
+	}
+	freeReplyObject(rep);
+	return ok ? 0 : -1;
+}
+
+/* A -READONLY reply: the server was demoted under our connection. */
+static int is_readonly(const redisReply *rep)
+{
+	return rep != NULL && rep->type == REDIS_REPLY_ERROR && rep->len >= 8 &&
+	    strncmp(rep->str, "READONLY", 8) == 0;
+}
+
 redisContext *redis_conn(struct redis *r)
 {
 	struct timeval ct = { 0, REDIS_CONNECT_TIMEOUT_MS * 1000 };
@@ -197,6 +260,8 @@ redisContext *redis_conn(struct redis *r)
 	ct.tv_usec %= 1000000;
 	rt.tv_sec = rt.tv_usec / 1000000;
 	rt.tv_usec %= 1000000;
+	if (r->nsentinels > 0 && locate_master(r) != 0)
+		goto fail;
 	r->ctx = redisConnectWithTimeout(r->host, r->port, ct);
 	if (r->ctx == NULL || r->ctx->err != 0 || redisSetTimeout(r->ctx, rt) != REDIS_OK)
 		goto fail;
@@ -215,6 +280,8 @@ redisContext *redis_conn(struct redis *r)
 		if (setup_command(r->ctx, 2, sel) != 0)
 			goto fail;
 	}
+	if (check_role(r) != 0)
+		goto fail;
 	set_state(r, 0);
 	r->synced = r->on_connect == NULL || r->on_connect(r, r->on_connect_arg) == 0;
 	return r->ctx;
@@ -241,7 +308,8 @@ redisReply *redis_command_argv(struct redis *r, int argc, const char **argv, con
 	if (c == NULL)
 		return NULL;
 	rep = redisCommandArgv(c, argc, argv, lens);
-	if (rep == NULL) {
+	if (rep == NULL || is_readonly(rep)) {
+		freeReplyObject(rep);
 		redis_fail(r);
 		return NULL;
 	}
@@ -266,6 +334,12 @@ void redis_close(struct redis *r)
 	free(r->password);
 	free(r->username);
 	free(r->host);
+	for (int i = 0; i < r->nsentinels; i++)
+		free(r->sentinels[i].host);
+	free(r->master_name);
+	if (r->sentinel_password != NULL)
+		explicit_bzero(r->sentinel_password, strlen(r->sentinel_password));
+	free(r->sentinel_password);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -300,6 +374,14 @@ int redis_pipe_flush(struct redis *r, struct redis_pipe *p)
 			return -1;
 		}
 		p->replies[i] = rep;
+	}
+	for (int i = 0; i < p->n; i++) {
+		if (is_readonly(p->replies[i])) {
+			redis_fail(r);
+			redis_pipe_free(p);
+			p->failed = 1;
+			return -1;
+		}
 	}
 	return 0;
 }

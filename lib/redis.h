@@ -6,6 +6,10 @@
  * server has closed while idle, is dropped; the next call reconnects.  After
  * a failed connect the process waits REDIS_RETRY_MS before trying again, so
  * a dead Redis costs a request only a quick "down" and the caller falls back.
+ *
+ * With Sentinels (redis_sentinel.h) the server is looked up before each new
+ * connection and must answer ROLE as a master; a -READONLY reply, from a
+ * master that has been demoted, counts as a broken connection.
  */
 #ifndef PORTCULLIS_REDIS_H
 #define PORTCULLIS_REDIS_H
@@ -18,8 +22,15 @@
 #define REDIS_CONNECT_TIMEOUT_MS 1000
 #define REDIS_COMMAND_TIMEOUT_MS 1000
 
-struct redis {
+#define REDIS_SENTINELS_MAX 8
+
+struct redis_node {
 	char *host;
+	int port;
+};
+
+struct redis {
+	char *host; /* with Sentinels: the master last found, NULL before */
 	int port;
 	char *password; /* NULL: no AUTH */
 	char *username; /* NULL: AUTH with the password only */
@@ -37,6 +48,11 @@ struct redis {
 	void *on_connect_arg;
 	int synced;
 	int outage_seen; /* a failure since the last connection that synced */
+	/* Sentinel discovery (redis_sentinel_init); nsentinels 0: off. */
+	struct redis_node sentinels[REDIS_SENTINELS_MAX];
+	int nsentinels;
+	char *master_name;
+	char *sentinel_password;
 };
 
 /*
@@ -52,7 +68,8 @@ redisContext *redis_conn(struct redis *r);
 /*
  * Runs one command (hiredis' redisCommandArgv).  Returns the reply, which
  * the caller frees with freeReplyObject(), or NULL when Redis is down or the
- * connection broke (it is then dropped).  An error reply is returned as such.
+ * connection broke (it is then dropped).  An error reply is returned as such,
+ * but -READONLY (the server is no master now) is a broken connection: NULL.
  */
 redisReply *redis_command_argv(struct redis *r, int argc, const char **argv, const size_t *lens);
 
@@ -86,7 +103,11 @@ struct redis_pipe {
 int redis_pipe_append(struct redis *r, struct redis_pipe *p, int argc, const char **argv,
     const size_t *lens);
 
-/* Sends what was appended and reads every reply.  0, or -1 (then all replies are NULL). */
+/*
+ * Sends what was appended and reads every reply.  0, or -1 (then all replies
+ * are NULL): the connection broke, or a reply was -READONLY (then none of
+ * them is trusted: a demoted master may lag behind the new one).
+ */
 int redis_pipe_flush(struct redis *r, struct redis_pipe *p);
 
 /* The reply of command `i` (owned by the pipe), or NULL. */
