@@ -155,6 +155,11 @@ void redis_fail(struct redis *r)
 	set_state(r, 1);
 }
 
+void redis_retry_now(struct redis *r)
+{
+	clock_gettime(CLOCK_MONOTONIC, &r->retry_at);
+}
+
 /* An idle connection with something to read has been closed by the server. */
 static int idle_conn_is_closed(redisContext *c)
 {
@@ -248,6 +253,7 @@ redisContext *redis_conn(struct redis *r)
 	struct timeval ct = { 0, REDIS_CONNECT_TIMEOUT_MS * 1000 };
 	struct timeval rt = { 0, REDIS_COMMAND_TIMEOUT_MS * 1000 };
 	char dbtext[16];
+	const char *stage = "sentinels";
 
 	if (r->ctx != NULL) {
 		if (r->ctx->err == 0 && !idle_conn_is_closed(r->ctx))
@@ -262,9 +268,11 @@ redisContext *redis_conn(struct redis *r)
 	rt.tv_usec %= 1000000;
 	if (r->nsentinels > 0 && locate_master(r) != 0)
 		goto fail;
+	stage = "connect";
 	r->ctx = redisConnectWithTimeout(r->host, r->port, ct);
 	if (r->ctx == NULL || r->ctx->err != 0 || redisSetTimeout(r->ctx, rt) != REDIS_OK)
 		goto fail;
+	stage = "setup";
 	if (r->password != NULL) {
 		const char *auth2[] = { "AUTH", r->password };
 		const char *auth3[] = { "AUTH", r->username, r->password };
@@ -280,12 +288,22 @@ redisContext *redis_conn(struct redis *r)
 		if (setup_command(r->ctx, 2, sel) != 0)
 			goto fail;
 	}
+	stage = "role";
 	if (check_role(r) != 0)
 		goto fail;
 	set_state(r, 0);
 	r->synced = r->on_connect == NULL || r->on_connect(r, r->on_connect_arg) == 0;
 	return r->ctx;
 fail:
+	if (log_enabled(LOG_DEBUG)) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "backend", "redis");
+		cJSON_AddStringToObject(f, "stage", stage);
+		if (r->ctx != NULL && r->ctx->err != 0)
+			cJSON_AddStringToObject(f, "error", r->ctx->errstr);
+		log_event(LOG_DEBUG, "redis connect failed", f);
+	}
 	drop(r);
 	set_state(r, 1);
 	return NULL;

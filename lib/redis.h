@@ -119,6 +119,14 @@ void redis_pipe_free(struct redis_pipe *p);
 /* Drops the connection after a failure seen by a caller (pipelines). */
 void redis_fail(struct redis *r);
 
+/*
+ * Lets the next call try a connection at once, skipping the REDIS_RETRY_MS
+ * wait.  For a writer that must tell Redis what it changed before it
+ * answers: others may already be connected to a new master this process
+ * has not found yet (a failover), and would serve what it just replaced.
+ */
+void redis_retry_now(struct redis *r);
+
 /* Closes and frees.  Idempotent. */
 void redis_close(struct redis *r);
 
