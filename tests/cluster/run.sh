@@ -239,6 +239,15 @@ else
 	not_ok "PgBouncer did not start"
 	exit 1
 fi
+# The responders' timeouts reach the server through the role, not the
+# startup packet PgBouncer drops.
+st_to=$(in_c env PGPASSWORD="$PG_PW" PGOPTIONS='-c statement_timeout=1' psql -X -At -h "$C_IP" \
+	-p "$PGB_PORT" -U portcullis portcullis -c 'SHOW statement_timeout' 2>&1)
+if [ "$st_to" = 5s ]; then
+	ok "through PgBouncer statement_timeout is the role's 5s (startup options ignored)"
+else
+	not_ok "through PgBouncer statement_timeout is '$st_to', want the role's 5s"
+fi
 
 # ---- Redis, replica, Sentinels --------------------------------------------
 
@@ -484,9 +493,12 @@ ryw_check() {
 	fi
 }
 t1=$SECONDS
-ryw a b 1000 ryw-ab
-ryw_check ryw-ab 1000 "read-your-writes PUT on a, GET on b"
+# Both directions at once, each on a key of its own.
+ryw a b 1000 ryw-ab &
+ryw_ab=$!
 ryw b a 1000 ryw-ba
+wait "$ryw_ab"
+ryw_check ryw-ab 1000 "read-your-writes PUT on a, GET on b"
 ryw_check ryw-ba 1000 "read-your-writes PUT on b, GET on a"
 note "2,000 read-your-writes rounds (4,000 requests) took $((SECONDS - t1)) s"
 
