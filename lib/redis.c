@@ -241,6 +241,36 @@ static int check_role(struct redis *r)
 	return ok ? 0 : -1;
 }
 
+static void set_check_at(struct redis *r)
+{
+	clock_gettime(CLOCK_MONOTONIC, &r->check_at);
+	r->check_at.tv_nsec += REDIS_SENTINEL_CHECK_MS % 1000 * 1000000L;
+	r->check_at.tv_sec += REDIS_SENTINEL_CHECK_MS / 1000 + r->check_at.tv_nsec / 1000000000L;
+	r->check_at.tv_nsec %= 1000000000L;
+}
+
+/*
+ * With Sentinels, at most every REDIS_SENTINEL_CHECK_MS: 1 when they now
+ * name another master than the live connection's (locate_master() has
+ * then moved r->host and flagged the change).  Sentinels that do not
+ * answer leave a working connection alone.
+ */
+static int master_moved(struct redis *r)
+{
+	char *was;
+	int was_port, moved;
+
+	if (r->nsentinels == 0 || ms_until(&r->check_at) > 0)
+		return 0;
+	set_check_at(r);
+	if ((was = strdup(r->host)) == NULL)
+		return 0;
+	was_port = r->port;
+	moved = locate_master(r) == 0 && (strcmp(was, r->host) != 0 || was_port != r->port);
+	free(was);
+	return moved;
+}
+
 /* A -READONLY reply: the server was demoted under our connection. */
 static int is_readonly(const redisReply *rep)
 {
@@ -256,7 +286,7 @@ redisContext *redis_conn(struct redis *r)
 	const char *stage = "sentinels";
 
 	if (r->ctx != NULL) {
-		if (r->ctx->err == 0 && !idle_conn_is_closed(r->ctx))
+		if (r->ctx->err == 0 && !idle_conn_is_closed(r->ctx) && !master_moved(r))
 			return r->ctx;
 		drop(r);
 	}
@@ -291,6 +321,9 @@ redisContext *redis_conn(struct redis *r)
 	stage = "role";
 	if (check_role(r) != 0)
 		goto fail;
+	if (r->nsentinels > 0)
+		set_check_at(r);
+	r->conns++;
 	set_state(r, 0);
 	r->synced = r->on_connect == NULL || r->on_connect(r, r->on_connect_arg) == 0;
 	return r->ctx;
@@ -366,8 +399,15 @@ int redis_pipe_append(struct redis *r, struct redis_pipe *p, int argc, const cha
 {
 	redisContext *c;
 
-	if (p->sent || p->n >= REDIS_PIPE_MAX || (c = redis_conn(r)) == NULL)
+	if (p->sent || p->n >= REDIS_PIPE_MAX)
 		return -1;
+	if (p->n == 0) {
+		if ((c = redis_conn(r)) == NULL)
+			return -1;
+		p->conn = r->conns;
+	} else if ((c = r->ctx) == NULL || r->conns != p->conn) {
+		return -1;
+	}
 	if (redisAppendCommandArgv(c, argc, argv, lens) != REDIS_OK) {
 		redis_fail(r);
 		return -1;
@@ -382,10 +422,15 @@ int redis_pipe_flush(struct redis *r, struct redis_pipe *p)
 	p->sent = 1;
 	if (p->n == 0)
 		return 0;
+	if (r->ctx == NULL || r->conns != p->conn) {
+		/* Dropped or replaced since the commands went out: they are lost. */
+		p->failed = 1;
+		return -1;
+	}
 	for (int i = 0; i < p->n; i++) {
 		void *rep = NULL;
 
-		if (r->ctx == NULL || redisGetReply(r->ctx, &rep) != REDIS_OK) {
+		if (redisGetReply(r->ctx, &rep) != REDIS_OK) {
 			redis_fail(r);
 			redis_pipe_free(p);
 			p->failed = 1;

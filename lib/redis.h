@@ -53,6 +53,8 @@ struct redis {
 	int nsentinels;
 	char *master_name;
 	char *sentinel_password;
+	struct timespec check_at; /* next check of a live connection's master */
+	unsigned long conns;      /* connections made so far: tells one from the next */
 };
 
 /*
@@ -90,6 +92,7 @@ redisContext *redis_synced(struct redis *r);
 #define REDIS_PIPE_MAX 8
 
 struct redis_pipe {
+	unsigned long conn; /* redis.conns when the first command went out */
 	int n;
 	int sent;   /* flushed (successfully or not) */
 	int failed; /* the connection broke: every reply is NULL */
@@ -99,6 +102,8 @@ struct redis_pipe {
 /*
  * Appends one command; returns its index, or -1 when Redis is down or the
  * pipeline is full or already sent (the caller then goes without Redis).
+ * Every command of a pipeline goes to the connection of its first: when
+ * that one was replaced meanwhile, the pipeline fails as a whole.
  */
 int redis_pipe_append(struct redis *r, struct redis_pipe *p, int argc, const char **argv,
     const size_t *lens);

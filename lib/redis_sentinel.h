@@ -8,6 +8,9 @@
  * checks with `ROLE` that the server is a master before using it.  A
  * connection that breaks, or a `-READONLY` reply (the server was demoted),
  * drops the connection (redis.c); the next one asks the Sentinels again.
+ * A live connection is also checked against the Sentinels' answer at most
+ * every REDIS_SENTINEL_CHECK_MS, at its next use, and dropped when they name
+ * another master.
  * When the answer names another server than this process used before, the
  * connection is treated like one after an outage (redis.h's outage_seen):
  * the data cache epoch moves forward and revocations are replayed from
@@ -22,6 +25,13 @@
 #include <stddef.h>
 
 #define REDIS_SENTINEL_TIMEOUT_MS 300
+/*
+ * How often a live connection is checked against the Sentinels' answer: a
+ * planned switchover (SENTINEL FAILOVER) leaves the old master up and
+ * writable until Sentinel converts it, seconds later, and keeps our
+ * connection to it open meanwhile.
+ */
+#define REDIS_SENTINEL_CHECK_MS 1000
 #define REDIS_HOST_MAX 256
 
 /*

@@ -362,6 +362,40 @@ static void test_live(void)
 	CHECK_MSG(rep != NULL && rep->type == REDIS_REPLY_STATUS, "writes go to the new master");
 	freeReplyObject(rep);
 
+	/* A switchover leaves the old master up: the periodic check moves on. */
+	write_file(a.file, "master");
+	snprintf(state, sizeof(state), "127.0.0.1 %d", a.port);
+	write_file(sent.file, state);
+	r.outage_seen = 0;
+	CHECK_MSG(redis_ping(&r) == 1 && r.port == b.port,
+	    "between checks a live connection stays where it is");
+	clock_gettime(CLOCK_MONOTONIC, &r.check_at);
+	CHECK_MSG(redis_ping(&r) == 1 && r.port == a.port,
+	    "the periodic check follows the Sentinels to the new master");
+	CHECK_MSG(r.outage_seen == 1, "and counts it as a master change");
+
+	/* A pipeline whose connection was replaced midway fails at once. */
+	{
+		struct redis_pipe p2 = { 0 };
+		struct timespec t0, t1;
+
+		CHECK(redis_pipe_append(&r, &p2, 2, get, NULL) == 0);
+		snprintf(state, sizeof(state), "127.0.0.1 %d", b.port);
+		write_file(sent.file, state);
+		clock_gettime(CLOCK_MONOTONIC, &r.check_at);
+		CHECK(redis_ping(&r) == 1 && r.port == b.port);
+		CHECK_MSG(redis_pipe_append(&r, &p2, 1, ping, NULL) == -1,
+		    "no command joins a pipeline on another connection");
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		CHECK_MSG(redis_pipe_flush(&r, &p2) == -1 && redis_pipe_reply(&p2, 0) == NULL,
+		    "a pipeline whose connection was replaced fails");
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		CHECK_MSG((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500,
+		    "without waiting for replies that will never come");
+		CHECK_MSG(r.ctx != NULL && r.down == 0, "and leaves the new connection alone");
+		redis_pipe_free(&p2);
+	}
+
 	/* A pipeline with one -READONLY reply: none of its replies is trusted. */
 	write_file(b.file, "slave");
 	CHECK(redis_pipe_append(&r, &pipe, 2, get, NULL) == 0);
