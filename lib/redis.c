@@ -241,11 +241,11 @@ static int check_role(struct redis *r)
 	return ok ? 0 : -1;
 }
 
-static void set_check_at(struct redis *r)
+static void set_check_at(struct redis *r, long ms)
 {
 	clock_gettime(CLOCK_MONOTONIC, &r->check_at);
-	r->check_at.tv_nsec += REDIS_SENTINEL_CHECK_MS % 1000 * 1000000L;
-	r->check_at.tv_sec += REDIS_SENTINEL_CHECK_MS / 1000 + r->check_at.tv_nsec / 1000000000L;
+	r->check_at.tv_nsec += ms % 1000 * 1000000L;
+	r->check_at.tv_sec += ms / 1000 + r->check_at.tv_nsec / 1000000000L;
 	r->check_at.tv_nsec %= 1000000000L;
 }
 
@@ -262,11 +262,17 @@ static int master_moved(struct redis *r)
 
 	if (r->nsentinels == 0 || ms_until(&r->check_at) > 0)
 		return 0;
-	set_check_at(r);
+	set_check_at(r, REDIS_SENTINEL_CHECK_MS);
 	if ((was = strdup(r->host)) == NULL)
 		return 0;
 	was_port = r->port;
-	moved = locate_master(r) == 0 && (strcmp(was, r->host) != 0 || was_port != r->port);
+	if (locate_master(r) != 0) {
+		/* No Sentinel answers: keep the master, ask less often. */
+		set_check_at(r, 8 * REDIS_SENTINEL_CHECK_MS);
+		moved = 0;
+	} else {
+		moved = strcmp(was, r->host) != 0 || was_port != r->port;
+	}
 	free(was);
 	return moved;
 }
@@ -322,7 +328,7 @@ redisContext *redis_conn(struct redis *r)
 	if (check_role(r) != 0)
 		goto fail;
 	if (r->nsentinels > 0)
-		set_check_at(r);
+		set_check_at(r, REDIS_SENTINEL_CHECK_MS);
 	r->conns++;
 	set_state(r, 0);
 	r->synced = r->on_connect == NULL || r->on_connect(r, r->on_connect_arg) == 0;
@@ -385,6 +391,7 @@ void redis_close(struct redis *r)
 	free(r->password);
 	free(r->username);
 	free(r->host);
+	redis_sentinel_close(r);
 	for (int i = 0; i < r->nsentinels; i++)
 		free(r->sentinels[i].host);
 	free(r->master_name);

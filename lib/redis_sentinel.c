@@ -131,48 +131,78 @@ int redis_role_is_master(const redisReply *rep)
 	    memcmp(rep->element[0]->str, "master", 6) == 0;
 }
 
-/* Asks one Sentinel; 0 with the address, -1. */
-static int ask(const struct redis *r, const struct redis_node *s, char *host, size_t hostlen,
-    int *port)
+void redis_sentinel_close(struct redis *r)
+{
+	if (r->sentinel != NULL)
+		redisFree(r->sentinel);
+	r->sentinel = NULL;
+}
+
+/* A fresh, authenticated connection to Sentinel `i`, or NULL. */
+static redisContext *sentinel_connect(const struct redis *r, int i, redisReply **err_rep)
 {
 	struct timeval tv = { 0, REDIS_SENTINEL_TIMEOUT_MS * 1000 };
 	const char *auth[] = { "AUTH", r->sentinel_password };
+	redisContext *c = redisConnectWithTimeout(r->sentinels[i].host, r->sentinels[i].port, tv);
+	redisReply *rep;
+
+	if (c == NULL || c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK)
+		goto fail;
+	if (r->sentinel_password != NULL) {
+		rep = redisCommandArgv(c, 2, auth, NULL);
+		if (rep == NULL || rep->type != REDIS_REPLY_STATUS) {
+			*err_rep = rep;
+			goto fail;
+		}
+		freeReplyObject(rep);
+	}
+	return c;
+fail:
+	if (c != NULL)
+		redisFree(c);
+	return NULL;
+}
+
+/* Asks Sentinel `i` (over the kept connection when it is that one); 0 or -1. */
+static int ask(struct redis *r, int i, char *host, size_t hostlen, int *port)
+{
 	const char *q[] = { "SENTINEL", "get-master-addr-by-name", r->master_name };
-	redisContext *c = redisConnectWithTimeout(s->host, s->port, tv);
 	redisReply *rep = NULL;
 	int rc = -1;
 
-	if (c == NULL || c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK)
-		goto out;
-	if (r->sentinel_password != NULL) {
-		rep = redisCommandArgv(c, 2, auth, NULL);
-		if (rep == NULL || rep->type != REDIS_REPLY_STATUS)
+	if (r->sentinel != NULL && (r->sentinel_idx != i || r->sentinel->err != 0))
+		redis_sentinel_close(r);
+	if (r->sentinel == NULL) {
+		if ((r->sentinel = sentinel_connect(r, i, &rep)) == NULL)
 			goto out;
-		freeReplyObject(rep);
+		r->sentinel_idx = i;
 	}
-	rep = redisCommandArgv(c, 3, q, NULL);
+	rep = redisCommandArgv(r->sentinel, 3, q, NULL);
 	rc = redis_sentinel_parse_master(rep, host, hostlen, port);
 out:
 	if (rc != 0) {
 		cJSON *f = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(f, "backend", "redis");
-		cJSON_AddStringToObject(f, "sentinel", s->host);
-		cJSON_AddNumberToObject(f, "port", s->port);
+		cJSON_AddStringToObject(f, "sentinel", r->sentinels[i].host);
+		cJSON_AddNumberToObject(f, "port", r->sentinels[i].port);
 		if (rep != NULL && rep->type == REDIS_REPLY_ERROR)
 			cJSON_AddStringToObject(f, "error", rep->str);
 		log_event(LOG_WARN, "redis sentinel gave no master", f);
+		redis_sentinel_close(r);
 	}
 	freeReplyObject(rep);
-	if (c != NULL)
-		redisFree(c);
 	return rc;
 }
 
-int redis_sentinel_locate(const struct redis *r, char *host, size_t hostlen, int *port)
+int redis_sentinel_locate(struct redis *r, char *host, size_t hostlen, int *port)
 {
+	int first = r->sentinel != NULL ? r->sentinel_idx : 0;
+
+	if (ask(r, first, host, hostlen, port) == 0)
+		return 0;
 	for (int i = 0; i < r->nsentinels; i++)
-		if (ask(r, &r->sentinels[i], host, hostlen, port) == 0)
+		if (i != first && ask(r, i, host, hostlen, port) == 0)
 			return 0;
 	return -1;
 }

@@ -31,7 +31,7 @@
  * writable until Sentinel converts it, seconds later, and keeps our
  * connection to it open meanwhile.
  */
-#define REDIS_SENTINEL_CHECK_MS 1000
+#define REDIS_SENTINEL_CHECK_MS 250
 #define REDIS_HOST_MAX 256
 
 /*
@@ -56,9 +56,14 @@ int redis_sentinel_parse_master(const redisReply *rep, char *host, size_t hostle
 int redis_role_is_master(const redisReply *rep);
 
 /*
- * Asks the Sentinels of `r` in turn for the master's address; 0 with
- * `host`/`port` from the first that answers with one, -1 when none does.
+ * Asks the Sentinels of `r` for the master's address: first the one that
+ * answered last, over the connection kept open to it, then each in turn.
+ * 0 with `host`/`port` from the first that answers with one, -1 when none
+ * does.
  */
-int redis_sentinel_locate(const struct redis *r, char *host, size_t hostlen, int *port);
+int redis_sentinel_locate(struct redis *r, char *host, size_t hostlen, int *port);
+
+/* Closes the kept Sentinel connection.  Idempotent. */
+void redis_sentinel_close(struct redis *r);
 
 #endif

@@ -662,7 +662,7 @@ if scli "${S_PORTS[0]}" SENTINEL FAILOVER mymaster | grep -qx OK &&
 	# The demoted master stays up and writable until Sentinel converts it
 	# (seconds later): by 2.5 s after the switch, while the load goes on, no
 	# web host may still send it commands (each process re-checks the
-	# Sentinels' answer at least every second).
+	# Sentinels' answer every 250 ms at its next use).
 	while awk -v t="$T_SW_OK" -v now="$EPOCHREALTIME" 'BEGIN { exit !(now - t < 2.5) }'; do sleep 0.2; done
 	busy=$(rcli "$R2_PORT" CLIENT LIST | tr -d '\r' |
 		awk -v a="addr=$A_IP:" -v b="addr=$B_IP:" '(index($0, a) || index($0, b)) && $0 !~ / idle=[1-9]/' | wc -l)
@@ -690,9 +690,11 @@ note "failover: limits checked global again $(secs "$T_LIMIT") s after the kill 
 WIN_END=$(awk -v t="${T_WIN:-$T_LIMIT}" 'BEGIN { printf "%.6f", t + 2 }')
 [ -n "$T_SW_OK" ] && note "switchover: Sentinel named the new master $(awk -v a="$T_SW" -v b="$T_SW_OK" 'BEGIN { printf "%.2f", b - a }') s after SENTINEL FAILOVER"
 SW_END=$(awk -v t="${T_SW_OK:-$T_SW}" 'BEGIN { printf "%.6f", t + 2 }')
+# The check interval plus a round's own time after the switch.
+SW_STALE_END=$(awk -v t="${T_SW_OK:-$T_SW}" 'BEGIN { printf "%.6f", t + 1.5 }')
 
 # Analysis of the workers' logs.
-rw_res=$(cat "$FO"/rw-*.log | awk -v k="$T_KILL" -v e="$WIN_END" -v k2="$T_SW" -v e2="$SW_END" '
+rw_res=$(cat "$FO"/rw-*.log | awk -v k="$T_KILL" -v e="$WIN_END" -v k2="$T_SW" -v e2="$SW_END" -v s2="$SW_STALE_END" '
 	{
 		t = $1; pc = ""; gc = ""; pv = ""; gv = ""; gn = ""
 		line = $0
@@ -710,12 +712,18 @@ rw_res=$(cat "$FO"/rw-*.log | awk -v k="$T_KILL" -v e="$WIN_END" -v k2="$T_SW" -
 			if (c == "503") { n503++; if ((t < k || t > e) && (t < k2 || t > e2)) late503++ }
 			if (c == "" || c == "000") lost++
 		}
-		if ((pc == "200" || pc == "201") && gc == "200" && (gv != pv || gn != $2)) stale++
+		if ((pc == "200" || pc == "201") && gc == "200" && (gv != pv || gn != $2)) {
+			# A planned switchover leaves two writable masters for up to
+			# the processes check interval (docs/scale-out.md): counted
+			# apart, reported, not a failure; anywhere else it is one.
+			if (t > k2 && t < s2) swstale++; else stale++
+		}
 		if ((pc == "200" || pc == "201") && gc == "200") good++
 		if ((t > k && t < e) || (t > k2 && t < e2)) during++
 	}
-	END { printf "%d %d %d %d %d %d %d %d\n", rounds, good, stale, bad5xx, n503, late503, lost, during }')
-read -r rounds good stale bad5xx n503 late503 lost during <<<"$rw_res"
+	END { printf "%d %d %d %d %d %d %d %d %d\n", rounds, good, stale, bad5xx, n503, late503, lost, during, swstale }')
+read -r rounds good stale bad5xx n503 late503 lost during swstale <<<"$rw_res"
+[ -n "$T_SW_OK" ] && note "switchover: $swstale stale reads in the second after it (two writable masters until each process re-checks; see docs/scale-out.md)"
 note "failover load: $rounds write+read rounds ($during inside the windows), $good fully served, $n503 answers 503"
 if [ "${rounds:-0}" -gt 20 ] && [ "$stale" = 0 ] && [ "$good" -gt 0 ]; then
 	ok "failover: no stale read after an acknowledged write ($good checked rounds)"
