@@ -161,6 +161,23 @@ secret() { openssl rand -hex 32; }
 JWT_SECRET=$(secret) IP_HASH_SECRET=$(secret) REDIS_PW=$(secret) SENTINEL_PW=$(secret)
 PGB_ADMIN_PW=$(secret)
 
+# check_config VALUE - cgi-bin/health --check-config with REDIS_SENTINELS=VALUE.
+check_config() {
+	CC_OUT=$(env -i PATH="$PATH" PORTCULLIS_ENV_FILE=/dev/null DATABASE_URL=postgresql://u@127.0.0.1/d \
+		REDIS_URL=redis://127.0.0.1 JWT_SECRET="$JWT_SECRET" IP_HASH_SECRET="$IP_HASH_SECRET" \
+		REDIS_SENTINELS="$1" REDIS_SENTINEL_PASSWORD="$SENTINEL_PW" cgi-bin/health --check-config 2>&1)
+}
+check_config "$C_IP:${S_PORTS[0]},[::1]:${S_PORTS[1]}"
+cc_good=$?
+check_config "$C_IP"
+cc_bad=$?
+if [ "$cc_good" = 0 ] && [ "$cc_bad" = 2 ] && [[ $CC_OUT == *REDIS_SENTINELS* ]] &&
+	[[ $CC_OUT != *"$SENTINEL_PW"* ]]; then
+	ok "a REDIS_SENTINELS entry without a port stops --check-config naming the variable"
+else
+	not_ok "--check-config with REDIS_SENTINELS: good $cc_good, bad $cc_bad: $CC_OUT"
+fi
+
 # ---- PostgreSQL and PgBouncer ---------------------------------------------
 
 core_env=(PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin PORTCULLIS_ENV_FILE=/dev/null
