@@ -6,6 +6,7 @@
 #include "log.h"
 #include "kv_cache.h"
 #include "metrics.h"
+#include "redis_sentinel.h"
 #include "revocation.h"
 
 #include <errno.h>
@@ -194,7 +195,9 @@ static int app_open(struct app *app, const char *argv0, int check_only)
 		fprintf(stderr, "%s: configuration error: TRUSTED_PROXIES: %s\n", app->name, err);
 		return 2;
 	}
-	if (redis_init(&app->redis, app->cfg.redis_url, err, sizeof(err)) != 0) {
+	if (redis_init(&app->redis, app->cfg.redis_url, err, sizeof(err)) != 0 ||
+	    redis_sentinel_init(&app->redis, app->cfg.redis_sentinels, app->cfg.redis_master_name,
+		app->cfg.redis_sentinel_password, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: configuration error: %s\n", app->name, err);
 		return 2;
 	}

@@ -83,6 +83,9 @@ static const struct cfg_row table[] = {
 	{ "LOG_FILE", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(log_file) },
 	{ "LOG_MAX_BYTES", T_INT, "0", 0, 1L << 40, NULL, OFF(log_max_bytes) },
 	{ "METRICS_FILE", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(metrics_file) },
+	{ "REDIS_SENTINELS", T_STRING, "", 0, VALUE_MAX_BYTES, NULL, OFF(redis_sentinels) },
+	{ "REDIS_MASTER_NAME", T_STRING, "mymaster", 1, 256, NULL, OFF(redis_master_name) },
+	{ "REDIS_SENTINEL_PASSWORD", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(redis_sentinel_password) },
 };
 
 #define NROWS (sizeof(table) / sizeof(table[0]))
@@ -300,7 +303,8 @@ static const char *lookup(const struct env_file *ef, const char *name, const cha
 
 /*
  * Secrets may come from files (Docker and Kubernetes secrets): a row that
- * holds one (a secret, a URL that may carry a password, a token) has a
+ * holds one (a secret, a URL that may carry a password, a token, a
+ * password) has a
  * NAME_FILE twin naming a file whose content, less one trailing newline, is
  * the value.  Setting both is an error; so is a file that cannot be read.
  */
@@ -309,7 +313,8 @@ static int has_file_twin(const struct cfg_row *row)
 	size_t n = strlen(row->name);
 
 	return row->type == T_SECRET || row->type == T_URL ||
-	    (n > 6 && strcmp(row->name + n - 6, "_TOKEN") == 0);
+	    (n > 6 && strcmp(row->name + n - 6, "_TOKEN") == 0) ||
+	    (n > 9 && strcmp(row->name + n - 9, "_PASSWORD") == 0);
 }
 
 /*
@@ -602,6 +607,9 @@ void cfg_free(struct config *cfg)
 	free(cfg->web_server);
 	free(cfg->log_file);
 	free(cfg->metrics_file);
+	free(cfg->redis_sentinels);
+	free(cfg->redis_master_name);
+	wipe_free(cfg->redis_sentinel_password);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -62,6 +62,10 @@ struct config {
 	char *log_file; /* NULL or "-": standard error */
 	long log_max_bytes; /* rotate LOG_FILE to LOG_FILE.1 at this size; 0: never */
 	char *metrics_file; /* NULL: metrics.h's default */
+
+	char *redis_sentinels;         /* "" : REDIS_URL names the server itself */
+	char *redis_master_name;       /* the Sentinels' name of the master */
+	char *redis_sentinel_password; /* NULL: the Sentinels take no AUTH */
 };
 
 /*

@@ -387,6 +387,14 @@ void kv_cache_written(struct app *app, const char *user, const char *key, long l
 		lens[i] = strlen(args[i]);
 	lens[6] = payload != NULL ? plen : 0;
 	rep = redis_script_run(&app->redis, &write_script, 3, 7, args, lens);
+	if (rep == NULL) {
+		/*
+		 * Once more on a fresh connection, at once: in a failover the
+		 * others may already read from the new master.
+		 */
+		redis_retry_now(&app->redis);
+		rep = redis_script_run(&app->redis, &write_script, 3, 7, args, lens);
+	}
 	if (rep == NULL || rep->type != REDIS_REPLY_STRING || reply_int(rep, &epoch) != 0) {
 		/* Redis missed this write: every cache is suspect until the epoch moves. */
 		dirty = 1;

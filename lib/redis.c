@@ -3,6 +3,7 @@
  */
 #include "redis.h"
 #include "crypto.h"
+#include "redis_sentinel.h"
 
 #include "log.h"
 #include "metrics.h"
@@ -154,6 +155,11 @@ void redis_fail(struct redis *r)
 	set_state(r, 1);
 }
 
+void redis_retry_now(struct redis *r)
+{
+	clock_gettime(CLOCK_MONOTONIC, &r->retry_at);
+}
+
 /* An idle connection with something to read has been closed by the server. */
 static int idle_conn_is_closed(redisContext *c)
 {
@@ -180,14 +186,113 @@ static int setup_command(redisContext *c, int argc, const char **argv)
 	return ok ? 0 : -1;
 }
 
+/*
+ * With Sentinels: points r->host/port at the master they name now.  A
+ * different master than the one used before counts as an outage (see
+ * redis_sentinel.h).  0, or -1 when no Sentinel answers.
+ */
+static int locate_master(struct redis *r)
+{
+	char host[REDIS_HOST_MAX];
+	int port;
+	char *copy;
+
+	if (redis_sentinel_locate(r, host, sizeof(host), &port) != 0)
+		return -1;
+	if (r->host != NULL && strcmp(r->host, host) == 0 && r->port == port)
+		return 0;
+	if ((copy = strdup(host)) == NULL)
+		return -1;
+	if (r->host != NULL) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "backend", "redis");
+		cJSON_AddStringToObject(f, "master", copy);
+		cJSON_AddNumberToObject(f, "port", port);
+		log_event(LOG_WARN, "redis master changed", f);
+		r->outage_seen = 1;
+	}
+	free(r->host);
+	r->host = copy;
+	r->port = port;
+	return 0;
+}
+
+/* With Sentinels: 0 when the fresh connection's server says it is a master. */
+static int check_role(struct redis *r)
+{
+	const char *argv[] = { "ROLE" };
+	redisReply *rep;
+	int ok;
+
+	if (r->nsentinels == 0)
+		return 0;
+	rep = redisCommandArgv(r->ctx, 1, argv, NULL);
+	ok = redis_role_is_master(rep);
+	if (!ok && rep != NULL) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "backend", "redis");
+		cJSON_AddStringToObject(f, "master", r->host);
+		cJSON_AddNumberToObject(f, "port", r->port);
+		log_event(LOG_WARN, "redis server named by the sentinels is not a master", f);
+	}
+	freeReplyObject(rep);
+	return ok ? 0 : -1;
+}
+
+static void set_check_at(struct redis *r, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, &r->check_at);
+	r->check_at.tv_nsec += ms % 1000 * 1000000L;
+	r->check_at.tv_sec += ms / 1000 + r->check_at.tv_nsec / 1000000000L;
+	r->check_at.tv_nsec %= 1000000000L;
+}
+
+/*
+ * With Sentinels, at most every REDIS_SENTINEL_CHECK_MS: 1 when they now
+ * name another master than the live connection's (locate_master() has
+ * then moved r->host and flagged the change).  Sentinels that do not
+ * answer leave a working connection alone.
+ */
+static int master_moved(struct redis *r)
+{
+	char *was;
+	int was_port, moved;
+
+	if (r->nsentinels == 0 || ms_until(&r->check_at) > 0)
+		return 0;
+	set_check_at(r, REDIS_SENTINEL_CHECK_MS);
+	if ((was = strdup(r->host)) == NULL)
+		return 0;
+	was_port = r->port;
+	if (locate_master(r) != 0) {
+		/* No Sentinel answers: keep the master, ask less often. */
+		set_check_at(r, 8 * REDIS_SENTINEL_CHECK_MS);
+		moved = 0;
+	} else {
+		moved = strcmp(was, r->host) != 0 || was_port != r->port;
+	}
+	free(was);
+	return moved;
+}
+
+/* A -READONLY reply: the server was demoted under our connection. */
+static int is_readonly(const redisReply *rep)
+{
+	return rep != NULL && rep->type == REDIS_REPLY_ERROR && rep->len >= 8 &&
+	    strncmp(rep->str, "READONLY", 8) == 0;
+}
+
 redisContext *redis_conn(struct redis *r)
 {
 	struct timeval ct = { 0, REDIS_CONNECT_TIMEOUT_MS * 1000 };
 	struct timeval rt = { 0, REDIS_COMMAND_TIMEOUT_MS * 1000 };
 	char dbtext[16];
+	const char *stage = "sentinels";
 
 	if (r->ctx != NULL) {
-		if (r->ctx->err == 0 && !idle_conn_is_closed(r->ctx))
+		if (r->ctx->err == 0 && !idle_conn_is_closed(r->ctx) && !master_moved(r))
 			return r->ctx;
 		drop(r);
 	}
@@ -197,9 +302,13 @@ redisContext *redis_conn(struct redis *r)
 	ct.tv_usec %= 1000000;
 	rt.tv_sec = rt.tv_usec / 1000000;
 	rt.tv_usec %= 1000000;
+	if (r->nsentinels > 0 && locate_master(r) != 0)
+		goto fail;
+	stage = "connect";
 	r->ctx = redisConnectWithTimeout(r->host, r->port, ct);
 	if (r->ctx == NULL || r->ctx->err != 0 || redisSetTimeout(r->ctx, rt) != REDIS_OK)
 		goto fail;
+	stage = "setup";
 	if (r->password != NULL) {
 		const char *auth2[] = { "AUTH", r->password };
 		const char *auth3[] = { "AUTH", r->username, r->password };
@@ -215,10 +324,25 @@ redisContext *redis_conn(struct redis *r)
 		if (setup_command(r->ctx, 2, sel) != 0)
 			goto fail;
 	}
+	stage = "role";
+	if (check_role(r) != 0)
+		goto fail;
+	if (r->nsentinels > 0)
+		set_check_at(r, REDIS_SENTINEL_CHECK_MS);
+	r->conns++;
 	set_state(r, 0);
 	r->synced = r->on_connect == NULL || r->on_connect(r, r->on_connect_arg) == 0;
 	return r->ctx;
 fail:
+	if (log_enabled(LOG_DEBUG)) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "backend", "redis");
+		cJSON_AddStringToObject(f, "stage", stage);
+		if (r->ctx != NULL && r->ctx->err != 0)
+			cJSON_AddStringToObject(f, "error", r->ctx->errstr);
+		log_event(LOG_DEBUG, "redis connect failed", f);
+	}
 	drop(r);
 	set_state(r, 1);
 	return NULL;
@@ -241,7 +365,8 @@ redisReply *redis_command_argv(struct redis *r, int argc, const char **argv, con
 	if (c == NULL)
 		return NULL;
 	rep = redisCommandArgv(c, argc, argv, lens);
-	if (rep == NULL) {
+	if (rep == NULL || is_readonly(rep)) {
+		freeReplyObject(rep);
 		redis_fail(r);
 		return NULL;
 	}
@@ -266,6 +391,13 @@ void redis_close(struct redis *r)
 	free(r->password);
 	free(r->username);
 	free(r->host);
+	redis_sentinel_close(r);
+	for (int i = 0; i < r->nsentinels; i++)
+		free(r->sentinels[i].host);
+	free(r->master_name);
+	if (r->sentinel_password != NULL)
+		explicit_bzero(r->sentinel_password, strlen(r->sentinel_password));
+	free(r->sentinel_password);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -274,8 +406,15 @@ int redis_pipe_append(struct redis *r, struct redis_pipe *p, int argc, const cha
 {
 	redisContext *c;
 
-	if (p->sent || p->n >= REDIS_PIPE_MAX || (c = redis_conn(r)) == NULL)
+	if (p->sent || p->n >= REDIS_PIPE_MAX)
 		return -1;
+	if (p->n == 0) {
+		if ((c = redis_conn(r)) == NULL)
+			return -1;
+		p->conn = r->conns;
+	} else if ((c = r->ctx) == NULL || r->conns != p->conn) {
+		return -1;
+	}
 	if (redisAppendCommandArgv(c, argc, argv, lens) != REDIS_OK) {
 		redis_fail(r);
 		return -1;
@@ -290,16 +429,29 @@ int redis_pipe_flush(struct redis *r, struct redis_pipe *p)
 	p->sent = 1;
 	if (p->n == 0)
 		return 0;
+	if (r->ctx == NULL || r->conns != p->conn) {
+		/* Dropped or replaced since the commands went out: they are lost. */
+		p->failed = 1;
+		return -1;
+	}
 	for (int i = 0; i < p->n; i++) {
 		void *rep = NULL;
 
-		if (r->ctx == NULL || redisGetReply(r->ctx, &rep) != REDIS_OK) {
+		if (redisGetReply(r->ctx, &rep) != REDIS_OK) {
 			redis_fail(r);
 			redis_pipe_free(p);
 			p->failed = 1;
 			return -1;
 		}
 		p->replies[i] = rep;
+	}
+	for (int i = 0; i < p->n; i++) {
+		if (is_readonly(p->replies[i])) {
+			redis_fail(r);
+			redis_pipe_free(p);
+			p->failed = 1;
+			return -1;
+		}
 	}
 	return 0;
 }

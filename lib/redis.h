@@ -6,6 +6,10 @@
  * server has closed while idle, is dropped; the next call reconnects.  After
  * a failed connect the process waits REDIS_RETRY_MS before trying again, so
  * a dead Redis costs a request only a quick "down" and the caller falls back.
+ *
+ * With Sentinels (redis_sentinel.h) the server is looked up before each new
+ * connection and must answer ROLE as a master; a -READONLY reply, from a
+ * master that has been demoted, counts as a broken connection.
  */
 #ifndef PORTCULLIS_REDIS_H
 #define PORTCULLIS_REDIS_H
@@ -18,8 +22,15 @@
 #define REDIS_CONNECT_TIMEOUT_MS 1000
 #define REDIS_COMMAND_TIMEOUT_MS 1000
 
-struct redis {
+#define REDIS_SENTINELS_MAX 8
+
+struct redis_node {
 	char *host;
+	int port;
+};
+
+struct redis {
+	char *host; /* with Sentinels: the master last found, NULL before */
 	int port;
 	char *password; /* NULL: no AUTH */
 	char *username; /* NULL: AUTH with the password only */
@@ -37,6 +48,15 @@ struct redis {
 	void *on_connect_arg;
 	int synced;
 	int outage_seen; /* a failure since the last connection that synced */
+	/* Sentinel discovery (redis_sentinel_init); nsentinels 0: off. */
+	struct redis_node sentinels[REDIS_SENTINELS_MAX];
+	int nsentinels;
+	char *master_name;
+	char *sentinel_password;
+	struct timespec check_at; /* next check of a live connection's master */
+	redisContext *sentinel;   /* kept open to the Sentinel that answered last */
+	int sentinel_idx;
+	unsigned long conns;      /* connections made so far: tells one from the next */
 };
 
 /*
@@ -52,7 +72,8 @@ redisContext *redis_conn(struct redis *r);
 /*
  * Runs one command (hiredis' redisCommandArgv).  Returns the reply, which
  * the caller frees with freeReplyObject(), or NULL when Redis is down or the
- * connection broke (it is then dropped).  An error reply is returned as such.
+ * connection broke (it is then dropped).  An error reply is returned as such,
+ * but -READONLY (the server is no master now) is a broken connection: NULL.
  */
 redisReply *redis_command_argv(struct redis *r, int argc, const char **argv, const size_t *lens);
 
@@ -73,6 +94,7 @@ redisContext *redis_synced(struct redis *r);
 #define REDIS_PIPE_MAX 8
 
 struct redis_pipe {
+	unsigned long conn; /* redis.conns when the first command went out */
 	int n;
 	int sent;   /* flushed (successfully or not) */
 	int failed; /* the connection broke: every reply is NULL */
@@ -82,11 +104,17 @@ struct redis_pipe {
 /*
  * Appends one command; returns its index, or -1 when Redis is down or the
  * pipeline is full or already sent (the caller then goes without Redis).
+ * Every command of a pipeline goes to the connection of its first: when
+ * that one was replaced meanwhile, the pipeline fails as a whole.
  */
 int redis_pipe_append(struct redis *r, struct redis_pipe *p, int argc, const char **argv,
     const size_t *lens);
 
-/* Sends what was appended and reads every reply.  0, or -1 (then all replies are NULL). */
+/*
+ * Sends what was appended and reads every reply.  0, or -1 (then all replies
+ * are NULL): the connection broke, or a reply was -READONLY (then none of
+ * them is trusted: a demoted master may lag behind the new one).
+ */
 int redis_pipe_flush(struct redis *r, struct redis_pipe *p);
 
 /* The reply of command `i` (owned by the pipe), or NULL. */
@@ -97,6 +125,14 @@ void redis_pipe_free(struct redis_pipe *p);
 
 /* Drops the connection after a failure seen by a caller (pipelines). */
 void redis_fail(struct redis *r);
+
+/*
+ * Lets the next call try a connection at once, skipping the REDIS_RETRY_MS
+ * wait.  For a writer that must tell Redis what it changed before it
+ * answers: others may already be connected to a new master this process
+ * has not found yet (a failover), and would serve what it just replaced.
+ */
+void redis_retry_now(struct redis *r);
 
 /* Closes and frees.  Idempotent. */
 void redis_close(struct redis *r);

@@ -148,10 +148,22 @@ void revoke_publish(struct app *app, const char *const *sids, size_t n)
 	redisContext *c;
 	long ttl = revoke_marker_ttl(&app->cfg);
 
-	if (n == 0 || (c = redis_conn(&app->redis)) == NULL)
+	if (n == 0)
 		return;
-	for (size_t i = 0; i < n; i++)
-		append_set(c, sids[i], ttl);
-	if (drain(&app->redis, c, n) != 0)
+	/*
+	 * A second try on a fresh connection, at once: in a failover other
+	 * processes may already trust a new master this one has not found yet
+	 * (a fresh connection replays from PostgreSQL first, these included).
+	 */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (attempt == 1)
+			redis_retry_now(&app->redis);
+		if ((c = redis_conn(&app->redis)) == NULL)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			append_set(c, sids[i], ttl);
+		if (drain(&app->redis, c, n) == 0)
+			return;
 		redis_fail(&app->redis);
+	}
 }

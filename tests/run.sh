@@ -12,6 +12,8 @@
 # 2. The integration suite (tests/integration/run.sh): a private stack of
 #    its own (PostgreSQL, Redis, lighttpd with the responders) on test ports
 #    under var/test, driven with curl over HTTPS, stopped at the end.
+# 3. The cluster test (tests/cluster/run.sh): two web hosts in network
+#    namespaces, PgBouncer, Redis with Sentinel, a failover.
 #
 # A test program that crashes or exits non-zero without a "not ok" line
 # counts as one failure, so a sanitizer abort can never pass silently.
@@ -74,6 +76,16 @@ run_integration() {
 	count "$out" "$status" "integration suite"
 }
 
+# Two web hosts in network namespaces over PgBouncer and Redis with
+# Sentinel, through a failover (tests/cluster/run.sh; bounded, cleans up).
+run_cluster() {
+	local out=$log_dir/cluster.out status
+	echo "# cluster: tests/cluster/run.sh"
+	timeout 240 tests/cluster/run.sh 2>&1 | tee "$out" | grep -E '^(not ok|# )'
+	status=${PIPESTATUS[0]}
+	count "$out" "$status" "cluster test"
+}
+
 case "${1-}" in
 unit)
 	run_unit
@@ -84,6 +96,7 @@ check) run_static all ;;
 	run_static all
 	run_unit
 	run_integration
+	run_cluster
 	;;
 esac
 echo "$passed passed, $failed failed"

@@ -152,14 +152,16 @@ env = env if isinstance(env, dict) else dict(e.split("=", 1) for e in env)
 managed = {"METRICS_FILE"}  # set by scripts/stack.sh under VAR_DIR
 # Secrets reach the app as files: the variable or its _FILE twin, the
 # database and Redis URLs built by ops/docker-entrypoint.sh from the
-# postgres_password / redis_password secrets; METRICS_TOKEN is optional.
+# postgres_password / redis_password secrets; METRICS_TOKEN and
+# REDIS_SENTINEL_PASSWORD are optional.
 by_file = {"DATABASE_URL", "REDIS_URL"}
 app_secrets = set((services.get("app") or {}).get("secrets") or [])
 lacking = sorted(k for k in keys - set(env) - managed
                  if not (k.endswith("_FILE") and k[:-5] in env)
                  and not (k + "_FILE") in env
                  and not (k in by_file or k[:-5] in by_file)
-                 and not k.startswith("METRICS_TOKEN"))
+                 and not k.startswith("METRICS_TOKEN")
+                 and not k.startswith("REDIS_SENTINEL_PASSWORD"))
 check(keys and not lacking, f"compose: the app gets every responder setting ({len(keys)} keys)", f"missing {lacking}")
 check({"postgres_password", "redis_password"} <= app_secrets,
       "compose: the app gets the database and Redis passwords as secrets (the entrypoint builds the URLs)",
