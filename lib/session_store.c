@@ -168,11 +168,12 @@ static int issue_access(struct app *app, const char *user_id, const char *sid, s
 	return 0;
 }
 
-enum sess_result sess_create(struct app *app, const char *user_id,
+enum sess_result sess_create(struct app *app, const char *user_id, const char *password_version,
     const unsigned char *name_hash, struct sess_tokens *out)
 {
 	char hash[2 * CRYPTO_SHA256_LEN + 3], name[2 * CRYPTO_SHA256_LEN + 3], ttl[24];
-	const char *params[4] = { user_id, hash, ttl, name_hash != NULL ? name : NULL };
+	const char *params[5] = { user_id, hash, ttl, name_hash != NULL ? name : NULL,
+		password_version };
 	PGresult *res;
 	enum db_status st;
 
@@ -182,14 +183,24 @@ enum sess_result sess_create(struct app *app, const char *user_id,
 	if (name_hash != NULL)
 		db_bytea_param(name_hash, CRYPTO_SHA256_LEN, name);
 	snprintf(ttl, sizeof(ttl), "%ld", app->cfg.refresh_token_ttl);
+	/*
+	 * The session is made only from the users row as it is now, locked FOR
+	 * SHARE: a password change or an account deletion in flight is waited
+	 * for, and then the row no longer matches (another version, or gone), so
+	 * nothing is inserted.  Once this has inserted, a password change waits
+	 * for it to commit and then revokes the new session with the others.
+	 */
 	st = db_exec(&app->db,
-	    "WITH cleared AS (DELETE FROM login_failures WHERE $4::bytea IS NOT NULL"
-	    "   AND name_hash = $4::bytea),"
-	    " s AS (INSERT INTO sessions (user_id) VALUES ($1::uuid) RETURNING id)"
+	    "WITH s AS (INSERT INTO sessions (user_id)"
+	    "   SELECT id FROM users WHERE id = $1::uuid"
+	    "   AND ($5::bigint IS NULL OR password_version = $5::bigint) FOR SHARE"
+	    "   RETURNING id),"
+	    " cleared AS (DELETE FROM login_failures WHERE $4::bytea IS NOT NULL"
+	    "   AND name_hash = $4::bytea AND EXISTS (SELECT 1 FROM s))"
 	    " INSERT INTO refresh_tokens (token_hash, session_id, expires_at)"
 	    " SELECT $2::bytea, s.id, now() + make_interval(secs => $3::int) FROM s"
 	    " RETURNING session_id::text, extract(epoch FROM expires_at)::bigint",
-	    4, params, &res, NULL);
+	    5, params, &res, NULL);
 	if (st != DB_OK) {
 		sess_tokens_free(out);
 		return from_db(st);
@@ -197,7 +208,7 @@ enum sess_result sess_create(struct app *app, const char *user_id,
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		sess_tokens_free(out);
-		return SESS_ERROR;
+		return SESS_INVALID; /* the password changed, or the account went, meanwhile */
 	}
 	snprintf(out->session_id, sizeof(out->session_id), "%s", PQgetvalue(res, 0, 0));
 	out->refresh_expires = strtol(PQgetvalue(res, 0, 1), NULL, 10);
@@ -458,11 +469,147 @@ enum sess_result sess_logout(struct app *app, const char *sid, const char *token
 enum sess_result sess_change_password(struct app *app, const char *user_id, const char *new_hash)
 {
 	const char *params[2] = { user_id, new_hash };
+	PGresult *res;
+	enum db_status st;
+	enum sess_result rc;
 
-	return revoke_returning(app,
-	    "WITH u AS (UPDATE users SET password_hash = $2, updated_at = now()"
-	    "   WHERE id = $1::uuid)"
-	    " UPDATE sessions SET revoked_at = now(), revoked_reason = 'password_change'"
+	/*
+	 * Two statements in one transaction: the UPDATE of users takes the row
+	 * lock (waiting for any login that is inserting a session from the old
+	 * version), and only then does the revocation take its snapshot, so it
+	 * sees those sessions too.  Logins after the lock find another version.
+	 */
+	if ((st = db_command(&app->db, "BEGIN")) != DB_OK)
+		return from_db(st);
+	st = db_exec(&app->db,
+	    "UPDATE users SET password_hash = $2, password_version = password_version + 1,"
+	    " updated_at = now() WHERE id = $1::uuid",
+	    2, params, &res, NULL);
+	if (st != DB_OK) {
+		db_rollback(&app->db);
+		return from_db(st);
+	}
+	PQclear(res);
+	st = db_exec(&app->db,
+	    "UPDATE sessions SET revoked_at = now(), revoked_reason = 'password_change'"
 	    " WHERE user_id = $1::uuid AND revoked_at IS NULL RETURNING id::text",
-	    params);
+	    1, params, &res, NULL);
+	if (st != DB_OK) {
+		db_rollback(&app->db);
+		return from_db(st);
+	}
+	if ((st = db_command(&app->db, "COMMIT")) != DB_OK) {
+		PQclear(res);
+		return from_db(st);
+	}
+	rc = SESS_OK;
+	publish_rows(app, res);
+	PQclear(res);
+	return rc;
+}
+
+/* One batch of every purge, in one statement; the counts into `out`.  0, or -1. */
+static int purge_batch(struct app *app, long counts[SESS_PURGE_KINDS], int *skipped)
+{
+	char grace[24], reuse[24], window[24], batch[24];
+	const char *params[4] = { grace, reuse, window, batch };
+	PGresult *res;
+
+	snprintf(grace, sizeof(grace), "%ld", revoke_marker_ttl(&app->cfg));
+	/* A successor is kept a minute past the reuse interval (see current_tokens). */
+	snprintf(reuse, sizeof(reuse), "%ld", app->cfg.refresh_reuse_interval + 60);
+	snprintf(window, sizeof(window), "%ld", app->cfg.login_failure_window);
+	snprintf(batch, sizeof(batch), "%d", SESS_PURGE_BATCH);
+	/*
+	 * Each part reads one index, at most a batch.  Sessions go (with their
+	 * tokens, by cascade) once revoked, or once their live token expired,
+	 * more than an access token's lifetime ago: the revocation replay
+	 * (revocation.c) reads that range, and an access token of the session
+	 * may live that long.  Spent tokens go when they expire; their sealed
+	 * successors once the reuse interval is over.  Failed-login rows go
+	 * when their newest failure has left the window.  An advisory lock lets
+	 * one process at a time do it.
+	 */
+	if (db_exec(&app->db,
+		"WITH go AS (SELECT pg_try_advisory_xact_lock(7306520221) AS ok),"
+		" rs AS (DELETE FROM sessions WHERE id IN (SELECT id FROM sessions"
+		"   WHERE revoked_at < now() - make_interval(secs => $1::int) LIMIT $4::int)"
+		"   AND (SELECT ok FROM go) RETURNING 1),"
+		" es AS (DELETE FROM sessions WHERE id IN (SELECT session_id FROM refresh_tokens"
+		"   WHERE spent_at IS NULL AND expires_at < now() - make_interval(secs => $1::int)"
+		"   LIMIT $4::int) AND revoked_at IS NULL AND (SELECT ok FROM go) RETURNING 1),"
+		" st AS (DELETE FROM refresh_tokens WHERE token_hash IN (SELECT token_hash"
+		"   FROM refresh_tokens WHERE spent_at IS NOT NULL AND expires_at < now() LIMIT $4::int)"
+		"   AND (SELECT ok FROM go) RETURNING 1),"
+		" sc AS (UPDATE refresh_tokens SET successor = NULL WHERE token_hash IN (SELECT token_hash"
+		"   FROM refresh_tokens WHERE successor IS NOT NULL"
+		"   AND spent_at < now() - make_interval(secs => $2::int) LIMIT $4::int)"
+		"   AND expires_at >= now() AND (SELECT ok FROM go) RETURNING 1),"
+		" lf AS (DELETE FROM login_failures WHERE name_hash IN (SELECT name_hash"
+		"   FROM login_failures WHERE failed_at[cardinality(failed_at)]"
+		"   < now() - make_interval(secs => $3::int) LIMIT $4::int)"
+		"   AND (SELECT ok FROM go) RETURNING 1)"
+		" SELECT (SELECT ok FROM go), (SELECT count(*) FROM rs), (SELECT count(*) FROM es),"
+		" (SELECT count(*) FROM st), (SELECT count(*) FROM sc), (SELECT count(*) FROM lf)",
+		4, params, &res, NULL) != DB_OK)
+		return -1;
+	*skipped = strcmp(PQgetvalue(res, 0, 0), "t") != 0;
+	for (int i = 0; i < SESS_PURGE_KINDS; i++)
+		counts[i] = strtol(PQgetvalue(res, 0, 1 + i), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+int sess_purge(struct app *app, long counts[SESS_PURGE_KINDS])
+{
+	static const char *const names[SESS_PURGE_KINDS] = { "revoked_sessions",
+		"expired_sessions", "spent_tokens", "successors", "login_failures" };
+	long total[SESS_PURGE_KINDS] = { 0 }, any = 0;
+	int full = 1;
+
+	for (int round = 0; round < SESS_PURGE_ROUNDS && full; round++) {
+		long n[SESS_PURGE_KINDS];
+		int skipped = 0;
+
+		if (purge_batch(app, n, &skipped) != 0)
+			return -1;
+		full = 0;
+		for (int i = 0; i < SESS_PURGE_KINDS; i++) {
+			total[i] += n[i];
+			any += n[i];
+			full |= n[i] >= SESS_PURGE_BATCH;
+		}
+		if (skipped)
+			break; /* another process is at it */
+	}
+	if (counts != NULL)
+		memcpy(counts, total, sizeof(total));
+	if (any > 0 || log_enabled(LOG_DEBUG)) {
+		cJSON *f = cJSON_CreateObject();
+
+		for (int i = 0; i < SESS_PURGE_KINDS; i++)
+			cJSON_AddNumberToObject(f, names[i], (double)total[i]);
+		log_event(any > 0 ? LOG_INFO : LOG_DEBUG, "purged", f);
+	}
+	return 0;
+}
+
+/* The deferred half of sess_purge_later(): at most once per SESS_PURGE_EVERY_S a process. */
+static void purge_deferred(struct app *app)
+{
+	static struct timespec last;
+	static int ran;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (ran && now.tv_sec - last.tv_sec < SESS_PURGE_EVERY_S)
+		return;
+	ran = 1;
+	last = now;
+	(void)sess_purge(app, NULL);
+}
+
+void sess_purge_later(struct app *app)
+{
+	app->deferred = purge_deferred;
 }

@@ -48,10 +48,16 @@ int sess_refresh_token_valid(const char *s);
 
 /*
  * Starts a session for `user_id`: a session row and its first refresh
- * token in one statement, then an access token.  When `name_hash` is given,
- * the same statement clears that name's failed-login records.
+ * token in one statement, then an access token.  With `password_version`
+ * (the users.password_version read with the hash that was verified; NULL
+ * for none), the statement inserts only if the users row still exists at
+ * that version, locking it: SESS_INVALID when it does not (the password
+ * changed or the account was deleted while the login was in flight - the
+ * session is "born revoked", i.e. never made).  When `name_hash` is given,
+ * the same statement clears that name's failed-login records (only when a
+ * session was made).
  */
-enum sess_result sess_create(struct app *app, const char *user_id,
+enum sess_result sess_create(struct app *app, const char *user_id, const char *password_version,
     const unsigned char *name_hash, struct sess_tokens *out);
 
 /*
@@ -70,9 +76,38 @@ enum sess_result sess_refresh(struct app *app, const char *token, struct sess_to
 enum sess_result sess_logout(struct app *app, const char *sid, const char *token);
 
 /*
- * Stores `new_hash` as the password of `user_id` and revokes every session
- * of that user, in one statement; then publishes the revocations.
+ * Stores `new_hash` as the password of `user_id` (a new password_version)
+ * and revokes every session of that user, in one transaction; then
+ * publishes the revocations.  A login in flight either finishes first (its
+ * session is revoked here too) or finds the new version and makes none.
  */
 enum sess_result sess_change_password(struct app *app, const char *user_id, const char *new_hash);
+
+/*
+ * Purging, so that nothing grows without bound (no cron job): a bounded
+ * batch (SESS_PURGE_BATCH rows of each kind, up to SESS_PURGE_ROUNDS
+ * batches while any is full) of revoked and expired sessions with their
+ * refresh tokens, spent tokens past their expiry, sealed successors past
+ * the reuse interval, and failed-login rows whose failures have all left
+ * the window.  One process at a time (an advisory lock; the others skip).
+ */
+#define SESS_PURGE_KINDS 5
+#define SESS_PURGE_BATCH 500
+#define SESS_PURGE_ROUNDS 4
+#define SESS_PURGE_EVERY_S 60
+
+/*
+ * Runs the purge now; `counts` (may be NULL) gets the rows of each kind:
+ * revoked sessions, expired sessions, spent tokens, successors, failed-login
+ * rows.  0, or -1 when PostgreSQL failed.
+ */
+int sess_purge(struct app *app, long counts[SESS_PURGE_KINDS]);
+
+/*
+ * Leaves the purge for after this request's answer has gone out
+ * (app->deferred), at most once per SESS_PURGE_EVERY_S per process; a plain
+ * CGI process, which serves one request, purges after each.
+ */
+void sess_purge_later(struct app *app);
 
 #endif
