@@ -563,7 +563,7 @@ static int purge_batch(struct app *app, long counts[SESS_PURGE_KINDS], int *skip
 int sess_purge(struct app *app, long counts[SESS_PURGE_KINDS])
 {
 	static const char *const names[SESS_PURGE_KINDS] = { "revoked_sessions",
-		"expired_sessions", "spent_tokens", "successors", "login_failures" };
+		"expired_sessions", "spent_refresh_rows", "successors", "login_failures" };
 	long total[SESS_PURGE_KINDS] = { 0 }, any = 0;
 	int full = 1;
 
