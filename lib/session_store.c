@@ -282,102 +282,152 @@ static enum sess_result current_tokens(struct app *app, const char *spent, const
 	return rc;
 }
 
-/* Inside the transaction: a fresh token replaces `token`, whose successor is sealed. */
+/*
+ * One statement: `token` (still unspent when read) is spent with the sealed
+ * successor pair `out`, and the new token inserted - only if this statement
+ * is the one that spent it and the session is live.  The UPDATE locks the
+ * row, so a concurrent refresh of the same token waits, then sees it spent
+ * by the other: it rewrites nothing, inserts nothing, and gets the winner's
+ * sealed successor back (`*lost_hex`, malloc'd) to answer with the current
+ * pair.  No transaction of our own: the statement is one.  SESS_OK (`out`
+ * is the new pair), SESS_REUSED when it lost that race (`*lost_hex` set, or
+ * NULL when there is no reuse interval: then it is a late reuse), or an error.
+ */
 static enum sess_result rotate(struct app *app, const char *token, const char *token_hash,
-    const char *user_id, const char *sid, struct sess_tokens *out)
+    const char *user_id, const char *sid, long expires, struct sess_tokens *out, char **lost_hex)
 {
-	char hash[2 * CRYPTO_SHA256_LEN + 3], ttl[24], *sealed;
-	const char *params[5] = { token_hash, hash, sid, ttl, NULL };
+	char hash[2 * CRYPTO_SHA256_LEN + 3], exp[24], interval[24], *sealed;
+	const char *params[6] = { token_hash, hash, sid, exp, NULL, interval };
 	PGresult *res;
 	enum db_status st;
 	enum sess_result rc = SESS_ERROR;
 
+	*lost_hex = NULL;
 	if (new_refresh_token(out->refresh) != 0 || token_hash_param(out->refresh, hash) != 0 ||
 	    issue_access(app, user_id, sid, out) != 0)
 		return SESS_ERROR;
 	snprintf(out->session_id, sizeof(out->session_id), "%s", sid);
-	snprintf(ttl, sizeof(ttl), "%ld", app->cfg.refresh_token_ttl);
-	/* The expiry is known before the insert: now() is fixed in a transaction. */
-	st = db_exec(&app->db, "SELECT extract(epoch FROM now() + make_interval(secs => $1::int))::bigint",
-	    1, (const char *const[]){ ttl }, &res, NULL);
-	if (st != DB_OK)
-		return from_db(st);
-	out->refresh_expires = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
+	out->refresh_expires = expires;
+	snprintf(exp, sizeof(exp), "%ld", expires);
+	snprintf(interval, sizeof(interval), "%ld", app->cfg.refresh_reuse_interval);
 	if ((sealed = malloc(HEXBYTEA_MAX)) == NULL)
 		return SESS_ERROR;
 	if (seal_successor(token, out, sealed, HEXBYTEA_MAX) != 0)
 		goto out;
 	params[4] = sealed;
 	st = db_exec(&app->db,
-	    "WITH spent AS (UPDATE refresh_tokens SET spent_at = now(), successor = $5::bytea"
-	    "   WHERE token_hash = $1::bytea)"
-	    " INSERT INTO refresh_tokens (token_hash, session_id, expires_at)"
-	    " VALUES ($2::bytea, $3::uuid, now() + make_interval(secs => $4::int))",
-	    5, params, &res, NULL);
+	    "WITH spent AS (UPDATE refresh_tokens"
+	    "   SET successor = CASE WHEN spent_at IS NULL THEN $5::bytea ELSE successor END,"
+	    "   spent_at = coalesce(spent_at, now())"
+	    "   WHERE token_hash = $1::bytea AND (spent_at IS NOT NULL OR expires_at > now())"
+	    "   AND EXISTS (SELECT 1 FROM sessions WHERE id = $3::uuid AND revoked_at IS NULL)"
+	    "   RETURNING session_id, coalesce(successor = $5::bytea, false) AS mine,"
+	    "   spent_at >= now() - make_interval(secs => $6::int) AS within,"
+	    "   coalesce(encode(successor, 'hex'), '') AS hex),"
+	    " ins AS (INSERT INTO refresh_tokens (token_hash, session_id, expires_at)"
+	    "   SELECT $2::bytea, session_id, to_timestamp($4::bigint) FROM spent WHERE mine"
+	    "   RETURNING 1)"
+	    " SELECT mine, within, CASE WHEN mine THEN '' ELSE hex END,"
+	    " (SELECT count(*) FROM ins) FROM spent",
+	    6, params, &res, NULL);
 	if (st != DB_OK) {
 		rc = from_db(st);
 		goto out;
 	}
+	if (PQntuples(res) != 1) {
+		rc = SESS_INVALID; /* gone, or the session was revoked meanwhile */
+	} else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+		rc = strcmp(PQgetvalue(res, 0, 3), "1") == 0 ? SESS_OK : SESS_ERROR;
+	} else if (strcmp(PQgetvalue(res, 0, 1), "t") == 0 && app->cfg.refresh_reuse_interval > 0) {
+		/* Lost to a concurrent refresh of the same token: answer with its pair. */
+		*lost_hex = strdup(PQgetvalue(res, 0, 2));
+		rc = *lost_hex != NULL ? SESS_REUSED : SESS_ERROR;
+	} else {
+		rc = SESS_REUSED; /* lost, with no reuse interval: a late reuse */
+	}
 	PQclear(res);
-	rc = SESS_OK;
 out:
 	free(sealed);
 	return rc;
 }
 
+/* Revokes session `sid` after a late reuse of one of its spent tokens; SESS_REUSED or an error. */
+static enum sess_result revoke_reused(struct app *app, const char *sid, const char *uid)
+{
+	const char *p[1] = { sid };
+	const char *sids[1] = { sid };
+	PGresult *res;
+	enum db_status st;
+	cJSON *f;
+
+	st = db_exec(&app->db,
+	    "UPDATE sessions SET revoked_at = now(), revoked_reason = 'reuse'"
+	    " WHERE id = $1::uuid AND revoked_at IS NULL",
+	    1, p, &res, NULL);
+	if (st != DB_OK)
+		return from_db(st);
+	PQclear(res);
+	revoke_publish(app, sids, 1);
+	f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "session_id", sid);
+	cJSON_AddStringToObject(f, "user_id", uid);
+	log_event(LOG_WARN, "refresh token reused: session revoked", f);
+	return SESS_REUSED;
+}
+
 enum sess_result sess_refresh(struct app *app, const char *token, struct sess_tokens *out,
     struct user *user)
 {
-	char hash[2 * CRYPTO_SHA256_LEN + 3], interval[24];
-	const char *params[2] = { hash, interval };
+	char hash[2 * CRYPTO_SHA256_LEN + 3], interval[24], ttl[24];
+	const char *params[3] = { hash, interval, ttl };
 	PGresult *res;
 	enum db_status st;
 	enum sess_result rc;
-	char sid[37], uid[37], successor_hex_dummy[1] = "";
-	char *successor_hex = successor_hex_dummy;
+	char sid[37], uid[37], *successor_hex = NULL;
 	int live, fresh, spent, within;
+	long expires;
 
 	memset(out, 0, sizeof(*out));
 	if (!sess_refresh_token_valid(token) || token_hash_param(token, hash) != 0)
 		return SESS_INVALID;
 	snprintf(interval, sizeof(interval), "%ld", app->cfg.refresh_reuse_interval);
-	if ((st = db_command(&app->db, "BEGIN")) != DB_OK)
-		return from_db(st);
-	/* Both rows locked: a concurrent refresh of this token waits here. */
+	snprintf(ttl, sizeof(ttl), "%ld", app->cfg.refresh_token_ttl);
+	/*
+	 * Round trip 1: the token, its session and user, read without a lock.
+	 * The common path then needs one more statement (rotate), a reuse within
+	 * the interval one per rotation it follows (usually one), a late reuse
+	 * one: at most three round trips, no explicit transaction.
+	 */
 	st = db_exec(&app->db,
 	    "SELECT t.session_id::text, s.user_id::text, u.username, "
 	    USER_CREATED_AT_SQL("u.created_at") ","
 	    " s.revoked_at IS NULL, t.expires_at > now(), t.spent_at IS NOT NULL,"
 	    " t.spent_at >= now() - make_interval(secs => $2::int),"
-	    " coalesce(encode(t.successor, 'hex'), '')"
+	    " coalesce(encode(t.successor, 'hex'), ''),"
+	    " extract(epoch FROM now() + make_interval(secs => $3::int))::bigint"
 	    " FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id"
 	    " JOIN users u ON u.id = s.user_id"
-	    " WHERE t.token_hash = $1::bytea FOR UPDATE OF t, s",
-	    2, params, &res, NULL);
-	if (st != DB_OK) {
-		db_rollback(&app->db);
+	    " WHERE t.token_hash = $1::bytea",
+	    3, params, &res, NULL);
+	if (st != DB_OK)
 		return from_db(st);
-	}
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		db_rollback(&app->db);
 		return SESS_INVALID;
 	}
 	snprintf(sid, sizeof(sid), "%s", PQgetvalue(res, 0, 0));
 	snprintf(uid, sizeof(uid), "%s", PQgetvalue(res, 0, 1));
 	if (user_set(user, uid, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3)) != 0) {
 		PQclear(res);
-		db_rollback(&app->db);
 		return SESS_ERROR;
 	}
 	live = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
 	fresh = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
 	spent = strcmp(PQgetvalue(res, 0, 6), "t") == 0;
 	within = strcmp(PQgetvalue(res, 0, 7), "t") == 0 && app->cfg.refresh_reuse_interval > 0;
+	expires = strtol(PQgetvalue(res, 0, 9), NULL, 10);
 	if (spent && within && (successor_hex = strdup(PQgetvalue(res, 0, 8))) == NULL) {
 		PQclear(res);
-		db_rollback(&app->db);
 		return SESS_ERROR;
 	}
 	PQclear(res);
@@ -385,38 +435,19 @@ enum sess_result sess_refresh(struct app *app, const char *token, struct sess_to
 	if (!live) {
 		rc = SESS_INVALID;
 	} else if (!spent) {
-		rc = fresh ? rotate(app, token, hash, uid, sid, out) : SESS_INVALID;
+		rc = fresh ? rotate(app, token, hash, uid, sid, expires, out, &successor_hex)
+			   : SESS_INVALID;
+		if (rc == SESS_REUSED && successor_hex != NULL) /* lost the race: the winner's pair */
+			rc = current_tokens(app, token, successor_hex, uid, sid, out);
+		else if (rc == SESS_REUSED)
+			rc = revoke_reused(app, sid, uid);
 	} else if (within) {
 		rc = current_tokens(app, token, successor_hex, uid, sid, out);
 	} else {
 		/* A spent token came back late: someone else may hold the family. */
-		const char *p[1] = { sid };
-
-		st = db_exec(&app->db,
-		    "UPDATE sessions SET revoked_at = now(), revoked_reason = 'reuse'"
-		    " WHERE id = $1::uuid AND revoked_at IS NULL",
-		    1, p, &res, NULL);
-		if (st == DB_OK)
-			PQclear(res);
-		rc = st == DB_OK ? SESS_REUSED : from_db(st);
+		rc = revoke_reused(app, sid, uid);
 	}
-	if (successor_hex != successor_hex_dummy)
-		free(successor_hex);
-	if (rc == SESS_OK || rc == SESS_REUSED) {
-		if ((st = db_command(&app->db, "COMMIT")) != DB_OK)
-			rc = from_db(st);
-	} else {
-		db_rollback(&app->db);
-	}
-	if (rc == SESS_REUSED) {
-		const char *sids[1] = { sid };
-		cJSON *f = cJSON_CreateObject();
-
-		revoke_publish(app, sids, 1);
-		cJSON_AddStringToObject(f, "session_id", sid);
-		cJSON_AddStringToObject(f, "user_id", uid);
-		log_event(LOG_WARN, "refresh token reused: session revoked", f);
-	}
+	free(successor_hex);
 	if (rc != SESS_OK)
 		sess_tokens_free(out);
 	return rc;

@@ -29,8 +29,7 @@ bytea_of() { printf "sha256(convert_to('%s', 'UTF8'))" "$1"; }
 
 # setup RUN - a user with: a live session refreshed twice (A), a session
 # revoked long ago (B), a session whose live token expired long ago (C), a
-# session revoked just now (D); a failed-login row from long ago and one
-# from now.  Sets UID_R, A_REFRESH and the session ids.
+# session revoked just now (D).  Sets UID_R, A_REFRESH and the session ids.
 setup() {
 	local n pw
 	n=$(uniq_name Purge$1)
@@ -55,13 +54,19 @@ setup() {
 	# A's spent tokens: spent an hour ago (successor no longer needed); the first also expired
 	q "UPDATE refresh_tokens SET spent_at = now() - interval '1 hour' WHERE session_id = '$A_SID' AND spent_at IS NOT NULL" >/dev/null
 	q "UPDATE refresh_tokens SET expires_at = now() - interval '1 minute' WHERE token_hash = $(bytea_of "$A_FIRST")" >/dev/null
-	OLD_HASH=$(openssl rand -hex 32) NEW_HASH=$(openssl rand -hex 32)
-	q "INSERT INTO login_failures (name_hash, failed_at) VALUES ('\\x$OLD_HASH', ARRAY[now() - interval '2 days', now() - interval '1 day']), ('\\x$NEW_HASH', ARRAY[now() - interval '2 days', now()])" >/dev/null
 	expect_eq "$(sessions_of "$UID_R"),$(q "SELECT count(*) FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE s.user_id = '$UID_R' AND t.successor IS NOT NULL")" \
 		"4,2" "setup $1: four sessions, two spent tokens with sealed successors"
 }
 
-# check RUN WHAT - what the purge must have left.
+# failures - a failed-login row from long ago and a recent one (stamped a
+# minute ahead, so that it is inside the test stack's few-second
+# LOGIN_FAILURE_WINDOW whenever the purge runs on a loaded machine).
+failures() {
+	OLD_HASH=$(openssl rand -hex 32) NEW_HASH=$(openssl rand -hex 32)
+	q "INSERT INTO login_failures (name_hash, failed_at) VALUES ('\\x$OLD_HASH', ARRAY[now() - interval '2 days', now() - interval '1 day']), ('\\x$NEW_HASH', ARRAY[now() - interval '2 days', now() + interval '1 minute'])" >/dev/null
+}
+
+# check WHAT - what the purge must have left.
 check() {
 	local what=$1
 	expect_eq "$(q "SELECT count(*) FROM sessions WHERE id IN ('$B_SID', '$C_SID')")" 0 "$what: the long-revoked and the long-expired sessions are gone"
@@ -76,6 +81,7 @@ check() {
 
 # ---- plain CGI: the purge runs after the answer ----
 setup cgi
+failures
 cgi_login "$PNAME" "$PPW"
 expect_eq "$(sed -n '1s/^Status: \([0-9]*\).*/\1/p' "$TMP/cgi.out")" 200 "plain CGI: login answers 200"
 if jq -e 'select(.msg == "purged" and .expired_sessions >= 1 and .revoked_sessions >= 1)' "$TMP/cgi.log" >/dev/null 2>&1; then
@@ -90,6 +96,7 @@ setup fcgi
 "$STACK" stop web >/dev/null 2>&1
 "$STACK" start web >/dev/null 2>&1
 wait_for "the web server restarted" 30 ready_ok
+failures
 login_bearer "$PNAME" "$PPW"
 gone() { [ "$(q "SELECT count(*) FROM sessions WHERE id IN ('$B_SID', '$C_SID')")" = 0 ]; }
 wait_for "FastCGI: the purge ran after a login" 10 gone
