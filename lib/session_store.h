@@ -2,10 +2,11 @@
  * session_store.h - sessions and their refresh tokens in PostgreSQL.
  *
  * A session is one refresh-token family.  A refresh token is 256 random bits
- * (43 base64url characters); only its SHA-256 is stored.  Rotation happens
- * inside one transaction that locks the token and its session (SELECT ... FOR
- * UPDATE), so two concurrent refreshes of one token cannot fork the family:
- * the second waits, then finds the token spent.
+ * (43 base64url characters); only its SHA-256 is stored.  Rotation is one
+ * statement: an UPDATE that spends the token (locking its row) and an
+ * INSERT of the successor only when this statement spent it, so two
+ * concurrent refreshes of one token cannot fork the family: the second
+ * waits, finds the token spent, and answers with the winner's pair.
  *
  * A token spent less than REFRESH_REUSE_INTERVAL seconds ago is answered with
  * the family's current tokens (two tabs refreshing at once stay logged in).
