@@ -175,7 +175,7 @@ expect_status 429 "the right password is then refused by the lockout"
 # ==== 4. logins racing a password change ====
 race_round() { # N - one round: a fresh user, 24 logins with its password while it changes
 	local r=$1 rname rpw rpw2 i live ok_tokens=0 working=0 st
-	rname=$(uniq_name Race$r)
+	rname=$(uniq_name "Race$r")
 	rpw=$(uniq_password)
 	rpw2=$(uniq_password)
 	post_json /api/auth/register "{\"username\":$(jstr "$rname"),\"password\":$(jstr "$rpw")}" -H "X-Forwarded-For: 203.0.113.4$r"
@@ -217,26 +217,32 @@ race_round() { # N - one round: a fresh user, 24 logins with its password while 
 for r in 1 2 3; do race_round "$r"; done
 
 # ==== 5. the lockout's 429 is not counted by the rate limit ====
+# Counted from the first request's RateLimit-Remaining: every later request
+# that is not a 429 spends one; the lockout's 429s spend nothing.  (The test
+# stack's failure window is a few seconds: on a slow machine a lock may lift
+# in between, so what is counted is what was answered.)
 remaining() { header RateLimit-Remaining; }
 lname=$(uniq_name Budget)
 XFF=(-H 'X-Forwarded-For: 203.0.113.5')
 post_json $L "{\"username\":$(jstr "$lname"),\"password\":\"wrong-0\"}" "${XFF[@]}"
 r0=$(remaining)
 expect_status 401 "budget: a first wrong password"
-for i in $(seq 2 "$maxf"); do post_json $L "{\"username\":$(jstr "$lname"),\"password\":\"wrong-$i\"}" "${XFF[@]}"; done
-expect_status 401 "budget: wrong password $maxf"
-r1=$(remaining)
-refused=0
-for i in 1 2 3 4 5; do
-	post_json $L "{\"username\":$(jstr "$lname"),\"password\":\"locked-$i\"}" "${XFF[@]}"
-	[ "$STATUS" = 429 ] && [ "$(printf '%s' "$BODY" | jq -r .error.code)" = rate_limited ] && refused=$((refused + 1))
+spent=0 refused=0
+for i in $(seq 2 "$maxf") l1 l2 l3 l4 l5; do
+	post_json $L "{\"username\":$(jstr "$lname"),\"password\":\"wrong-$i\"}" "${XFF[@]}"
+	if [ "$STATUS" = 429 ] && [ "$(printf '%s' "$BODY" | jq -r .error.code)" = rate_limited ]; then
+		refused=$((refused + 1))
+	else
+		spent=$((spent + 1))
+	fi
 done
-expect_eq "$refused" 5 "budget: five attempts refused by the lockout"
+if [ "$refused" -ge 3 ]; then ok "budget: $refused attempts refused by the lockout"; else
+	not_ok "budget: only $refused attempts refused by the lockout (want at least 3)"; fi
 post_json $L "{\"username\":$(jstr "$(uniq_name Other)"),\"password\":\"wrong\"}" "${XFF[@]}"
+spent=$((spent + 1))
 r2=$(remaining)
-echo "# RateLimit-Remaining: $r0 after the first, $r1 after the ${maxf}th, $r2 after 5 locked attempts and one more"
-expect_eq "$((r0 - r2))" "$maxf" "budget: $maxf wrong passwords, 5 lockout refusals and one more request spend $maxf requests after the first (refusals with 429 are not counted)"
-expect_eq "$((r1 - r2))" 1 "budget: the five lockout refusals spent nothing"
+echo "# RateLimit-Remaining: $r0 after the first request, $r2 after $spent answered and $refused lockout refusals"
+expect_eq "$((r0 - r2))" "$spent" "budget: the auth budget went down by the $spent requests not refused with 429 only (the $refused lockout refusals spent nothing)"
 
 # ==== 6. an evicting Redis is not trusted for revocation ====
 ename=$(uniq_name Evict)
