@@ -6,8 +6,8 @@
 #      handler must not read a reply it never got (a build with
 #      -ftrivial-auto-var-init=pattern crashed on it);
 #   2. an unknown name costs exactly one bcrypt under plain CGI (the dummy
-#      hash is made without hashing), counted in the metrics file, and takes
-#      about as long as a wrong password;
+#      hash is made without hashing), counted in the metrics file (the time
+#      of both is printed, as a measurement);
 #   3. parallel wrong passwords count exactly LOGIN_MAX_FAILURES (decided
 #      and recorded in one statement); the rest get the lockout's 429;
 #   4. logins with the old password racing a password change: none yields a
@@ -121,7 +121,8 @@ c2=$(hash_count)
 expect_eq "$s1 $s2" "401 401" "plain CGI: an unknown name and a wrong password both answer 401"
 expect_eq "$((c1 - c0))" 1 "plain CGI: a login of an unknown name runs exactly one bcrypt (portcullis_password_hash_duration_seconds_count)"
 expect_eq "$((c2 - c1))" 1 "plain CGI: a wrong password runs exactly one bcrypt"
-# and so they take about as long (medians of 4 each, interleaved; a ratio, not a time)
+# and so they take about as long: a measurement printed for the record, not
+# a timed test (the machine may be loaded; the counts above are the test)
 tu=() tw=()
 for i in 1 2 3 4; do
 	t0=$(date +%s%N)
@@ -132,13 +133,8 @@ for i in 1 2 3 4; do
 	tu+=($(((t1 - t0) / 1000))) tw+=($(((t2 - t1) / 1000)))
 done
 mu=$(median "${tu[@]}") mw=$(median "${tw[@]}")
-ratio=$(awk -v a="$mu" -v b="$mw" 'BEGIN { printf "%.2f", a / b }')
-echo "# plain CGI at cost 10: unknown name ${mu} us, wrong password ${mw} us (medians), ratio $ratio"
-if awk -v r="$ratio" 'BEGIN { exit !(r > 0.6 && r < 1.45) }'; then
-	ok "plain CGI: an unknown name takes about as long as a wrong password (ratio $ratio)"
-else
-	not_ok "plain CGI: an unknown name takes ${ratio}x as long as a wrong password"
-fi
+echo "# plain CGI at cost 10: unknown name ${mu} us, wrong password ${mw} us (medians of 4, interleaved), ratio $(awk -v a="$mu" -v b="$mw" 'BEGIN { printf "%.2f", a / b }')"
+expect_eq "$(($(hash_count) - c2))" 8 "plain CGI: those 8 failed logins ran exactly 8 bcrypts"
 
 # ==== the web server with this test's settings ====
 web stop
