@@ -10,6 +10,7 @@
 #include "revocation.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fcgiapp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,6 +47,27 @@ void app_unavailable(struct ctx *c)
 {
 	resp_error(c->resp, c->req, 503, "service_unavailable",
 	    "a backend service is unavailable; try again shortly", NULL);
+}
+
+void app_rate_limit_refund(struct ctx *c)
+{
+	enum rl_policy policy = c->req->client_known ? rl_policy_for(c->req->method, c->req->path)
+						     : POLICY_NONE;
+
+	if (policy != POLICY_NONE)
+		rl_refund(&c->app->cfg, &c->app->redis, c->app->rl_memory, policy, &c->req->client);
+}
+
+/* Runs what a handler left for after its answer (see struct app). */
+static void run_deferred(struct app *app)
+{
+	void (*fn)(struct app *) = app->deferred;
+
+	app->deferred = NULL;
+	if (fn != NULL) {
+		fn(app);
+		db_end_request(&app->db);
+	}
 }
 
 /* The request line every exchange leaves in the log. */
@@ -252,6 +274,7 @@ static int serve_fastcgi(struct app *app, int listen_fd)
 		handle(app, &io);
 		FCGX_Finish_r(&r);
 		served++;
+		run_deferred(app);
 	}
 	FCGX_Free(&r, 1);
 	{
@@ -315,6 +338,15 @@ int app_main(int argc, char **argv, const char *name, const struct route *routes
 
 		io_init_cgi(&io);
 		handle(&app, &io);
+		if (app.deferred != NULL) {
+			/* The answer is complete once standard output is closed. */
+			int fd = open("/dev/null", O_WRONLY);
+
+			if (fd >= 0 && dup2(fd, STDOUT_FILENO) >= 0)
+				run_deferred(&app);
+			if (fd > STDOUT_FILENO)
+				close(fd);
+		}
 		app_close(&app);
 		return 0;
 	}

@@ -34,6 +34,12 @@ struct app {
 	struct redis redis;
 	struct rl_memory *rl_memory; /* the rate limits' fallback while Redis is down */
 	struct rl_stats rl_stats;
+	/*
+	 * Work a handler leaves for after its answer has gone out (housekeeping
+	 * such as purges), so that it adds nothing to that request's latency;
+	 * run once, then cleared.
+	 */
+	void (*deferred)(struct app *app);
 };
 
 /* What a handler gets: the process and this one exchange. */
@@ -58,5 +64,12 @@ int app_main(int argc, char **argv, const char *name, const struct route *routes
 
 /* Answers 503 service_unavailable (with Retry-After). */
 void app_unavailable(struct ctx *c);
+
+/*
+ * Gives the request's rate-limit token back (rl_refund): for an answer the
+ * contract does not count against the limit (the failed-login lockout's
+ * 429).  An extra Redis round trip on that path only.
+ */
+void app_rate_limit_refund(struct ctx *c);
 
 #endif

@@ -165,6 +165,7 @@ void auth_queue(struct ctx *c, struct auth_pending *p, const char *const *keys, 
 
 	if (p->result != AUTH_OK || n < 0 || n > AUTH_EXTRA_MAX)
 		return;
+	p->n_wanted = n; /* auth_finish() sets that many replies, whatever happens next */
 	/* Only a Redis that has replayed the revocations may answer for them. */
 	if (redis_synced(&c->app->redis) == NULL)
 		return;
@@ -180,7 +181,8 @@ enum auth_result auth_finish(struct ctx *c, struct auth_pending *p, const redisR
 	const redisReply *rep;
 	enum revoke_state st;
 
-	for (int i = 0; i < p->n_extra && replies != NULL; i++)
+	/* Every reply the caller asked for is set, also when nothing was queued. */
+	for (int i = 0; i < p->n_wanted && replies != NULL; i++)
 		replies[i] = NULL;
 	if (p->result != AUTH_OK)
 		return p->result;

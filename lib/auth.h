@@ -54,15 +54,18 @@ enum auth_result auth_require(struct ctx *c, struct auth *a, char **user_cached)
  * auth_begin() verifies the token locally; auth_queue() appends
  * `MGET <revocation key> keys...` when Redis is in sync; auth_finish() reads
  * the reply, or asks PostgreSQL when Redis could not answer (then every
- * replies[i] is NULL).  Replies are owned by the request's pipe.
+ * replies[i] is NULL: it sets each of the `n` replies auth_queue() was
+ * given, also when the MGET could not be queued - Redis down or not in
+ * sync).  Replies are owned by the request's pipe.
  */
 #define AUTH_EXTRA_MAX 4
 
 struct auth_pending {
 	enum auth_result result; /* of the local checks */
 	struct auth a;
-	int index; /* pipe index of the MGET, or -1 */
-	int n_extra;
+	int index;    /* pipe index of the MGET, or -1 */
+	int n_extra;  /* keys in the MGET beyond the revocation pair (0 when not queued) */
+	int n_wanted; /* replies the caller will read (auth_queue's n) */
 };
 
 void auth_begin(struct ctx *c, struct auth_pending *p);

@@ -64,7 +64,7 @@ static const struct cfg_row table[] = {
 	{ "REFRESH_REUSE_INTERVAL", T_INT, "10", 0, 300, NULL, OFF(refresh_reuse_interval) },
 	{ "BCRYPT_COST", T_INT, "12", 4, 31, NULL, OFF(bcrypt_cost) },
 	{ "PASSWORD_MIN_LENGTH", T_INT, "12", 1, 128, NULL, OFF(password_min_length) },
-	{ "LOGIN_MAX_FAILURES", T_INT, "10", 1, 1000000, NULL, OFF(login_max_failures) },
+	{ "LOGIN_MAX_FAILURES", T_INT, "10", 1, 10000, NULL, OFF(login_max_failures) },
 	{ "LOGIN_FAILURE_WINDOW", T_INT, "900", 1, 30 * DAY, NULL, OFF(login_failure_window) },
 	{ "RATE_LIMIT_AUTH", T_RATE, "20/60", 0, 0, NULL, OFF(rate_limit_auth) },
 	{ "RATE_LIMIT_API", T_RATE, "1000/60", 0, 0, NULL, OFF(rate_limit_api) },

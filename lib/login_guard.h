@@ -4,12 +4,15 @@
  * that name are refused (429) until the window has passed, even with the
  * right password.
  *
- * Failures are rows in PostgreSQL keyed by HMAC-SHA256(IP_HASH_SECRET,
- * "login-name:" || lower(name)), never the name: the count is shared by
+ * Failures are kept in PostgreSQL, one row per name keyed by
+ * HMAC-SHA256(IP_HASH_SECRET, "login-name:" || lower(name)), never the name,
+ * holding the times of its recent failures: the count is shared by
  * every process and host, survives restarts, and a leaked table names no
  * one.  The window slides: the lock lifts when the oldest of the last
  * LOGIN_MAX_FAILURES failures leaves it.  Unknown names are counted like
- * known ones, so the limit reveals nothing about which names exist.
+ * known ones, so the limit reveals nothing about which names exist.  A
+ * failure is decided and recorded in one statement on the name's locked
+ * row, so parallel attempts count exactly up to the limit.
  */
 #ifndef PORTCULLIS_LOGIN_GUARD_H
 #define PORTCULLIS_LOGIN_GUARD_H
@@ -28,7 +31,18 @@ int guard_name_hash(const struct config *cfg, const char *username,
 enum db_status guard_check(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN],
     int *locked, long *retry_after);
 
-/* Records one failure (and prunes this name's rows older than the window). */
+/*
+ * Decides and records one failure in one statement: when fewer than
+ * LOGIN_MAX_FAILURES failures of the name are in the window, it is recorded
+ * (older ones are dropped) and `*locked` is 0; else nothing is recorded,
+ * `*locked` is 1 and `*retry_after` says when the lock lifts (>= 1): the
+ * attempt was made while the name was locked (a concurrent failure got
+ * there first) and is answered as refused.  DB_OK, or DB_DOWN / DB_ERROR.
+ */
+enum db_status guard_record(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN],
+    int *locked, long *retry_after);
+
+/* guard_record() for a caller that does not tell a refused attempt apart. */
 enum db_status guard_fail(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN]);
 
 /* Forgets the name's failures after a success. */

@@ -29,7 +29,6 @@
 #define MAC_LEN 32            /* HMAC-SHA256 */
 #define PRE_LEN 44            /* base64 of MAC_LEN bytes, padded */
 #define SALT_RANDOM 16        /* random bytes behind the 22 salt characters */
-#define DUMMY_SECRET 32
 
 enum form {
 	FORM_BAD,
@@ -233,11 +232,67 @@ int pw_needs_rehash(const char *stored, int cost)
 	return !(classify(stored, &h, &c) == FORM_PC1 && c == cost);
 }
 
+/* bcrypt's base64 of `n` bytes (its alphabet, no padding) into `out`; returns the length. */
+static size_t bcrypt_b64(const unsigned char *in, size_t n, char *out)
+{
+	static const char alphabet[] =
+	    "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	size_t o = 0;
+	unsigned int acc = 0;
+	int bits = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		acc = (acc << 8) | in[i];
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			out[o++] = alphabet[(acc >> bits) & 63];
+		}
+	}
+	if (bits > 0)
+		out[o++] = alphabet[(acc << (6 - bits)) & 63];
+	return o;
+}
+
+/*
+ * A well-formed pc1 hash at `cost`, of random salt and random hash bytes,
+ * into `out`: made without running bcrypt, so verifying against it costs
+ * exactly the one bcrypt of a real hash at that cost and it matches nothing.
+ */
+static int make_dummy(int cost, char out[PW_HASH_MAX])
+{
+	unsigned char rnd[SALT_RANDOM], body[23]; /* 23 bytes: bcrypt's 31 hash characters */
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	int rc = -1;
+
+	out[0] = '\0';
+	if (fill_random(rnd, sizeof(rnd)) != 0 || fill_random(body, sizeof(body)) != 0)
+		goto out;
+	/* crypt_gensalt only formats the setting: no hashing happens here. */
+	if (crypt_gensalt_rn("$2b$", (unsigned long)cost, (const char *)rnd, (int)sizeof(rnd),
+	        setting, (int)sizeof(setting)) == NULL ||
+	    strnlen(setting, sizeof(setting)) != BCRYPT_SETTING_LEN)
+		goto out;
+	memcpy(out, PC1_PREFIX, PC1_PREFIX_LEN);
+	memcpy(out + PC1_PREFIX_LEN, setting, BCRYPT_SETTING_LEN);
+	if (bcrypt_b64(body, sizeof(body), out + PC1_PREFIX_LEN + BCRYPT_SETTING_LEN) !=
+	    BCRYPT_LEN - BCRYPT_SETTING_LEN)
+		goto out;
+	out[PC1_PREFIX_LEN + BCRYPT_LEN] = '\0';
+	rc = bcrypt_cost(out + PC1_PREFIX_LEN, "b") == cost ? 0 : -1;
+out:
+	if (rc != 0)
+		out[0] = '\0';
+	explicit_bzero(rnd, sizeof(rnd));
+	explicit_bzero(body, sizeof(body));
+	explicit_bzero(setting, sizeof(setting));
+	return rc;
+}
+
 const char *pw_dummy_hash(int cost)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	static char cache[PW_COST_MAX - PW_COST_MIN + 1][PW_HASH_MAX];
-	unsigned char secret[DUMMY_SECRET];
 	const char *r = NULL;
 	char *slot;
 
@@ -246,11 +301,8 @@ const char *pw_dummy_hash(int cost)
 	slot = cache[cost - PW_COST_MIN];
 	if (pthread_mutex_lock(&lock) != 0)
 		return NULL;
-	if (slot[0] == '\0') {
-		if (fill_random(secret, sizeof(secret)) == 0)
-			(void)pw_hash(secret, sizeof(secret), cost, slot); /* "" on failure */
-		explicit_bzero(secret, sizeof(secret));
-	}
+	if (slot[0] == '\0')
+		(void)make_dummy(cost, slot); /* "" on failure */
 	if (slot[0] != '\0')
 		r = slot;
 	pthread_mutex_unlock(&lock);

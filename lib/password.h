@@ -54,12 +54,13 @@ int pw_verify(const void *password, size_t len, const char *stored);
 int pw_needs_rehash(const char *stored, int cost);
 
 /*
- * Returns a pc1 hash at `cost` of a random password nobody knows, made on the
- * first call for that cost and kept for the life of the process (static
- * storage: do not free or modify), or NULL (cost out of range, hashing
- * failed; a later call tries again).  Verify against it when the username is
- * unknown, so that a failed login always spends one bcrypt at the same cost.
- * Thread-safe.
+ * Returns a well-formed pc1 hash at `cost` that no password matches: random
+ * salt and hash characters, made WITHOUT running bcrypt on the first call for
+ * that cost and kept for the life of the process (static storage: do not
+ * free or modify), or NULL (cost out of range, no randomness; a later call
+ * tries again).  Verify against it when the username is unknown: that costs
+ * exactly the one bcrypt a real hash at that cost costs, even in a process
+ * that serves one request (plain CGI).  Thread-safe.
  */
 const char *pw_dummy_hash(int cost);
 

@@ -29,6 +29,21 @@ static struct redis_script gcra_script = { .source =
     "redis.call('SET', KEYS[1], string.format('%.0f', nxt), 'PX', math.ceil((nxt - now) / 1000))\n"
     "return {1, nxt - now}\n" };
 
+/*
+ * Gives one request back: moves the stored arrival time back by T (dropping
+ * the key when that reaches now).  ARGV[1] = T.  Returns 1, or 0 when there
+ * was nothing to give back.
+ */
+static struct redis_script refund_script = { .source =
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
+    "local tat = tonumber(redis.call('GET', KEYS[1]))\n"
+    "if tat == nil then return 0 end\n"
+    "tat = tat - tonumber(ARGV[1])\n"
+    "if tat <= now then redis.call('DEL', KEYS[1]) return 1 end\n"
+    "redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000))\n"
+    "return 1\n" };
+
 static int64_t step_us(long limit, long window)
 {
 	int64_t t = (int64_t)window * 1000000 / limit;
@@ -157,21 +172,21 @@ static void log_script_error(const redisReply *rep)
 	log_event(LOG_ERROR, "rate limit script failed", f);
 }
 
-void rl_append(const struct config *cfg, struct redis *redis, struct redis_pipe *pipe,
-    enum rl_policy policy, const struct addr *client, struct rl_pending *pending)
+/* The policy's limit and the client's keys (Redis and memory) into `pending`; 0, or -1 (off). */
+static int pending_init(const struct config *cfg, enum rl_policy policy, const struct addr *client,
+    struct rl_pending *pending)
 {
 	struct addr limited;
-	char hash[ADDR_HASH_HEX + 1], step[24], cap[24];
-	const char *args[3] = { pending->key, step, cap };
+	char hash[ADDR_HASH_HEX + 1];
 
 	memset(pending, 0, sizeof(*pending));
 	pending->index = -1;
 	pending->policy = policy;
 	if (!rl_policy_limit(cfg, policy, &pending->limit, &pending->window))
-		return;
+		return -1;
 	addr_limit_key(client, &limited);
 	if (addr_hash(cfg->ip_hash_secret, strlen(cfg->ip_hash_secret), &limited, hash) != 0)
-		return;
+		return -1;
 	pending->enabled = 1;
 	snprintf(pending->key, sizeof(pending->key), RL_KEY_PREFIX "%s:%s", rl_policy_name(policy), hash);
 	pending->mkey[0] = (unsigned char)policy;
@@ -181,8 +196,58 @@ void rl_append(const struct config *cfg, struct redis *redis, struct redis_pipe 
 		sscanf(hash + 2 * i, "%2x", &byte);
 		pending->mkey[1 + i] = (unsigned char)byte;
 	}
+	return 0;
+}
+
+void rl_append(const struct config *cfg, struct redis *redis, struct redis_pipe *pipe,
+    enum rl_policy policy, const struct addr *client, struct rl_pending *pending)
+{
+	char step[24], cap[24];
+	const char *args[3] = { pending->key, step, cap };
+
+	if (pending_init(cfg, policy, client, pending) != 0)
+		return;
 	script_args(pending->limit, pending->window, step, cap);
 	pending->index = redis_script_append(redis, pipe, &gcra_script, 1, 3, args, NULL);
+}
+
+void rl_memory_refund(struct rl_memory *mem, const unsigned char key[17], int64_t now_us,
+    long limit, long window)
+{
+	for (size_t i = 0; i < mem->used; i++) {
+		if (memcmp(mem->slots[i].key, key, 17) == 0) {
+			int64_t tat = mem->slots[i].tat_us - step_us(limit, window);
+
+			mem->slots[i].tat_us = tat > now_us ? tat : 0;
+			return;
+		}
+	}
+}
+
+void rl_refund(const struct config *cfg, struct redis *redis, struct rl_memory *mem,
+    enum rl_policy policy, const struct addr *client)
+{
+	struct rl_pending p;
+	char step[24], cap[24];
+	const char *args[2] = { p.key, step };
+	redisReply *rep;
+	struct timespec ts;
+
+	if (pending_init(cfg, policy, client, &p) != 0)
+		return;
+	script_args(p.limit, p.window, step, cap);
+	rep = redis_script_run(redis, &refund_script, 1, 2, args, NULL);
+	if (rep != NULL && rep->type == REDIS_REPLY_INTEGER) {
+		freeReplyObject(rep);
+		return;
+	}
+	freeReplyObject(rep);
+	/* Redis could not take it back: the decision was (most likely) made in memory. */
+	if (mem != NULL) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		rl_memory_refund(mem, p.mkey, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, p.limit,
+		    p.window);
+	}
 }
 
 int rl_finish(struct redis *redis, struct redis_pipe *pipe, struct rl_memory *mem,

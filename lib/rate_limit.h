@@ -98,6 +98,19 @@ void rl_append(const struct config *cfg, struct redis *redis, struct redis_pipe 
 int rl_finish(struct redis *redis, struct redis_pipe *pipe, struct rl_memory *mem,
     struct rl_stats *stats, const struct rl_pending *pending, struct rl_decision *d);
 
+/*
+ * Gives one allowed request of `client` under `policy` back, as if it had
+ * not been made (the failed-login lockout's 429, which the contract does
+ * not count): one extra Redis round trip on that path only, or the memory
+ * table when Redis does not answer.  Best effort; nothing to report.
+ */
+void rl_refund(const struct config *cfg, struct redis *redis, struct rl_memory *mem,
+    enum rl_policy policy, const struct addr *client);
+
+/* The memory table's half of rl_refund() (exposed for tests). */
+void rl_memory_refund(struct rl_memory *mem, const unsigned char key[17], int64_t now_us,
+    long limit, long window);
+
 /* The limit of `policy` in `cfg` (N, W), or 0 when the policy is off. */
 int rl_policy_limit(const struct config *cfg, enum rl_policy policy, long *limit, long *window);
 

@@ -46,6 +46,65 @@ static int drain(struct redis *r, redisContext *c, size_t n)
 	return rc;
 }
 
+/*
+ * What this process knows of the server's eviction policy: whether Redis
+ * may answer for revocations (set on every fresh connection).
+ */
+static int redis_trusted;
+static char seen_policy[32] = "";
+
+/*
+ * Reads `CONFIG GET maxmemory-policy` on a fresh connection.  Only
+ * `noeviction` keeps every marker: any other policy may evict them (the
+ * markers carry a TTL, so volatile-* ones too) while the never-expiring
+ * ready key stays.  A server that refuses CONFIG (renamed, ACL) is not
+ * trusted either.  Logs a warning when the verdict changes to "do not trust".
+ * Returns 0, or -1 when the connection broke.
+ */
+static int read_policy(struct redis *r)
+{
+	const char *argv[3] = { "CONFIG", "GET", "maxmemory-policy" };
+	redisReply *rep = redisCommandArgv(r->ctx, 3, argv, NULL);
+	char policy[32];
+	int trusted;
+
+	if (rep == NULL) {
+		redis_fail(r);
+		return -1;
+	}
+	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+	    rep->element[1]->type == REDIS_REPLY_STRING)
+		snprintf(policy, sizeof(policy), "%.*s", (int)rep->element[1]->len, rep->element[1]->str);
+	else
+		snprintf(policy, sizeof(policy), "unknown");
+	freeReplyObject(rep);
+	trusted = strcmp(policy, "noeviction") == 0;
+	if (!trusted && (redis_trusted || strcmp(policy, seen_policy) != 0)) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "backend", "redis");
+		cJSON_AddStringToObject(f, "maxmemory_policy", policy);
+		log_event(LOG_WARN,
+		    "redis may evict revocation markers (maxmemory-policy is not noeviction, or "
+		    "CONFIG GET is refused): PostgreSQL decides revocation",
+		    f);
+	} else if (trusted && !redis_trusted && seen_policy[0] != '\0') {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "backend", "redis");
+		cJSON_AddStringToObject(f, "maxmemory_policy", policy);
+		log_event(LOG_INFO, "redis keeps every key: it answers for revocation again", f);
+	}
+	snprintf(seen_policy, sizeof(seen_policy), "%s", policy);
+	redis_trusted = trusted;
+	return 0;
+}
+
+const char *revoke_decided_by(struct app *app)
+{
+	return redis_synced(&app->redis) != NULL && redis_trusted ? "redis" : "postgres";
+}
+
 int revoke_replay(struct app *app)
 {
 	struct redis *r = &app->redis;
@@ -53,6 +112,9 @@ int revoke_replay(struct app *app)
 	const char *params[1] = { window };
 	PGresult *res;
 	int rows, rc = 0;
+
+	if (read_policy(r) != 0)
+		return -1;
 
 	snprintf(window, sizeof(window), "%ld", revoke_marker_ttl(&app->cfg));
 	if (db_exec(&app->db,
@@ -107,6 +169,9 @@ enum revoke_state revoke_check_postgres(struct app *app, const char *sid)
 enum revoke_state revoke_from_reply(struct app *app, const char *sid, const redisReply *rv,
     const redisReply *ready)
 {
+	/* A Redis that may evict markers is asked nothing about revocation. */
+	if (!redis_trusted)
+		return revoke_check_postgres(app, sid);
 	if (rv == NULL || ready == NULL || ready->type != REDIS_REPLY_STRING) {
 		/* Redis lost its data under us: ask the record, replay before trusting it again. */
 		if (ready != NULL && ready->type == REDIS_REPLY_NIL)
@@ -127,7 +192,7 @@ enum revoke_state revoke_check(struct app *app, const char *sid, const char *ext
 
 	if (extra != NULL)
 		*extra = NULL;
-	if (c == NULL)
+	if (c == NULL || !redis_trusted)
 		return revoke_check_postgres(app, sid);
 	revoke_key(sid, key, sizeof(key));
 	rep = redis_command_argv(&app->redis, extra_key != NULL ? 4 : 3, argv, NULL);

@@ -13,6 +13,13 @@
  * Until that replay has succeeded, and while Redis is down, checks go to
  * PostgreSQL.  So a revocation holds at once, on every process and host,
  * through a Redis restart and while Redis is down.
+ *
+ * A Redis that may evict keys would lose markers while the ready key stays:
+ * every fresh connection reads `CONFIG GET maxmemory-policy` first, and
+ * unless it is `noeviction` (an evicting policy, or CONFIG refused), Redis
+ * is not asked about revocation at all - PostgreSQL decides every check -
+ * and a warning is logged.  A policy changed with CONFIG SET is seen on the
+ * next connection.
  */
 #ifndef PORTCULLIS_REVOCATION_H
 #define PORTCULLIS_REVOCATION_H
@@ -70,6 +77,13 @@ void revoke_key(const char *sid, char *key, size_t keylen);
  * dropped and the next one replays them.
  */
 void revoke_publish(struct app *app, const char *const *sids, size_t n);
+
+/*
+ * Who decides revocation checks in this process now: "redis" (in sync, and
+ * its policy keeps every key) or "postgres" (Redis down, not in sync, or it
+ * may evict).  For /api/ready.
+ */
+const char *revoke_decided_by(struct app *app);
 
 /* Seconds a revocation marker must outlive: every access token of the session. */
 long revoke_marker_ttl(const struct config *cfg);

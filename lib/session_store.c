@@ -168,11 +168,12 @@ static int issue_access(struct app *app, const char *user_id, const char *sid, s
 	return 0;
 }
 
-enum sess_result sess_create(struct app *app, const char *user_id,
+enum sess_result sess_create(struct app *app, const char *user_id, const char *password_version,
     const unsigned char *name_hash, struct sess_tokens *out)
 {
 	char hash[2 * CRYPTO_SHA256_LEN + 3], name[2 * CRYPTO_SHA256_LEN + 3], ttl[24];
-	const char *params[4] = { user_id, hash, ttl, name_hash != NULL ? name : NULL };
+	const char *params[5] = { user_id, hash, ttl, name_hash != NULL ? name : NULL,
+		password_version };
 	PGresult *res;
 	enum db_status st;
 
@@ -182,14 +183,24 @@ enum sess_result sess_create(struct app *app, const char *user_id,
 	if (name_hash != NULL)
 		db_bytea_param(name_hash, CRYPTO_SHA256_LEN, name);
 	snprintf(ttl, sizeof(ttl), "%ld", app->cfg.refresh_token_ttl);
+	/*
+	 * The session is made only from the users row as it is now, locked FOR
+	 * SHARE: a password change or an account deletion in flight is waited
+	 * for, and then the row no longer matches (another version, or gone), so
+	 * nothing is inserted.  Once this has inserted, a password change waits
+	 * for it to commit and then revokes the new session with the others.
+	 */
 	st = db_exec(&app->db,
-	    "WITH cleared AS (DELETE FROM login_failures WHERE $4::bytea IS NOT NULL"
-	    "   AND name_hash = $4::bytea),"
-	    " s AS (INSERT INTO sessions (user_id) VALUES ($1::uuid) RETURNING id)"
+	    "WITH s AS (INSERT INTO sessions (user_id)"
+	    "   SELECT id FROM users WHERE id = $1::uuid"
+	    "   AND ($5::bigint IS NULL OR password_version = $5::bigint) FOR SHARE"
+	    "   RETURNING id),"
+	    " cleared AS (DELETE FROM login_failures WHERE $4::bytea IS NOT NULL"
+	    "   AND name_hash = $4::bytea AND EXISTS (SELECT 1 FROM s))"
 	    " INSERT INTO refresh_tokens (token_hash, session_id, expires_at)"
 	    " SELECT $2::bytea, s.id, now() + make_interval(secs => $3::int) FROM s"
 	    " RETURNING session_id::text, extract(epoch FROM expires_at)::bigint",
-	    4, params, &res, NULL);
+	    5, params, &res, NULL);
 	if (st != DB_OK) {
 		sess_tokens_free(out);
 		return from_db(st);
@@ -197,7 +208,7 @@ enum sess_result sess_create(struct app *app, const char *user_id,
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		sess_tokens_free(out);
-		return SESS_ERROR;
+		return SESS_INVALID; /* the password changed, or the account went, meanwhile */
 	}
 	snprintf(out->session_id, sizeof(out->session_id), "%s", PQgetvalue(res, 0, 0));
 	out->refresh_expires = strtol(PQgetvalue(res, 0, 1), NULL, 10);
@@ -271,102 +282,152 @@ static enum sess_result current_tokens(struct app *app, const char *spent, const
 	return rc;
 }
 
-/* Inside the transaction: a fresh token replaces `token`, whose successor is sealed. */
+/*
+ * One statement: `token` (still unspent when read) is spent with the sealed
+ * successor pair `out`, and the new token inserted - only if this statement
+ * is the one that spent it and the session is live.  The UPDATE locks the
+ * row, so a concurrent refresh of the same token waits, then sees it spent
+ * by the other: it rewrites nothing, inserts nothing, and gets the winner's
+ * sealed successor back (`*lost_hex`, malloc'd) to answer with the current
+ * pair.  No transaction of our own: the statement is one.  SESS_OK (`out`
+ * is the new pair), SESS_REUSED when it lost that race (`*lost_hex` set, or
+ * NULL when there is no reuse interval: then it is a late reuse), or an error.
+ */
 static enum sess_result rotate(struct app *app, const char *token, const char *token_hash,
-    const char *user_id, const char *sid, struct sess_tokens *out)
+    const char *user_id, const char *sid, long expires, struct sess_tokens *out, char **lost_hex)
 {
-	char hash[2 * CRYPTO_SHA256_LEN + 3], ttl[24], *sealed;
-	const char *params[5] = { token_hash, hash, sid, ttl, NULL };
+	char hash[2 * CRYPTO_SHA256_LEN + 3], exp[24], interval[24], *sealed;
+	const char *params[6] = { token_hash, hash, sid, exp, NULL, interval };
 	PGresult *res;
 	enum db_status st;
 	enum sess_result rc = SESS_ERROR;
 
+	*lost_hex = NULL;
 	if (new_refresh_token(out->refresh) != 0 || token_hash_param(out->refresh, hash) != 0 ||
 	    issue_access(app, user_id, sid, out) != 0)
 		return SESS_ERROR;
 	snprintf(out->session_id, sizeof(out->session_id), "%s", sid);
-	snprintf(ttl, sizeof(ttl), "%ld", app->cfg.refresh_token_ttl);
-	/* The expiry is known before the insert: now() is fixed in a transaction. */
-	st = db_exec(&app->db, "SELECT extract(epoch FROM now() + make_interval(secs => $1::int))::bigint",
-	    1, (const char *const[]){ ttl }, &res, NULL);
-	if (st != DB_OK)
-		return from_db(st);
-	out->refresh_expires = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
+	out->refresh_expires = expires;
+	snprintf(exp, sizeof(exp), "%ld", expires);
+	snprintf(interval, sizeof(interval), "%ld", app->cfg.refresh_reuse_interval);
 	if ((sealed = malloc(HEXBYTEA_MAX)) == NULL)
 		return SESS_ERROR;
 	if (seal_successor(token, out, sealed, HEXBYTEA_MAX) != 0)
 		goto out;
 	params[4] = sealed;
 	st = db_exec(&app->db,
-	    "WITH spent AS (UPDATE refresh_tokens SET spent_at = now(), successor = $5::bytea"
-	    "   WHERE token_hash = $1::bytea)"
-	    " INSERT INTO refresh_tokens (token_hash, session_id, expires_at)"
-	    " VALUES ($2::bytea, $3::uuid, now() + make_interval(secs => $4::int))",
-	    5, params, &res, NULL);
+	    "WITH spent AS (UPDATE refresh_tokens"
+	    "   SET successor = CASE WHEN spent_at IS NULL THEN $5::bytea ELSE successor END,"
+	    "   spent_at = coalesce(spent_at, now())"
+	    "   WHERE token_hash = $1::bytea AND (spent_at IS NOT NULL OR expires_at > now())"
+	    "   AND EXISTS (SELECT 1 FROM sessions WHERE id = $3::uuid AND revoked_at IS NULL)"
+	    "   RETURNING session_id, coalesce(successor = $5::bytea, false) AS mine,"
+	    "   spent_at >= now() - make_interval(secs => $6::int) AS within,"
+	    "   coalesce(encode(successor, 'hex'), '') AS hex),"
+	    " ins AS (INSERT INTO refresh_tokens (token_hash, session_id, expires_at)"
+	    "   SELECT $2::bytea, session_id, to_timestamp($4::bigint) FROM spent WHERE mine"
+	    "   RETURNING 1)"
+	    " SELECT mine, within, CASE WHEN mine THEN '' ELSE hex END,"
+	    " (SELECT count(*) FROM ins) FROM spent",
+	    6, params, &res, NULL);
 	if (st != DB_OK) {
 		rc = from_db(st);
 		goto out;
 	}
+	if (PQntuples(res) != 1) {
+		rc = SESS_INVALID; /* gone, or the session was revoked meanwhile */
+	} else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+		rc = strcmp(PQgetvalue(res, 0, 3), "1") == 0 ? SESS_OK : SESS_ERROR;
+	} else if (strcmp(PQgetvalue(res, 0, 1), "t") == 0 && app->cfg.refresh_reuse_interval > 0) {
+		/* Lost to a concurrent refresh of the same token: answer with its pair. */
+		*lost_hex = strdup(PQgetvalue(res, 0, 2));
+		rc = *lost_hex != NULL ? SESS_REUSED : SESS_ERROR;
+	} else {
+		rc = SESS_REUSED; /* lost, with no reuse interval: a late reuse */
+	}
 	PQclear(res);
-	rc = SESS_OK;
 out:
 	free(sealed);
 	return rc;
 }
 
+/* Revokes session `sid` after a late reuse of one of its spent tokens; SESS_REUSED or an error. */
+static enum sess_result revoke_reused(struct app *app, const char *sid, const char *uid)
+{
+	const char *p[1] = { sid };
+	const char *sids[1] = { sid };
+	PGresult *res;
+	enum db_status st;
+	cJSON *f;
+
+	st = db_exec(&app->db,
+	    "UPDATE sessions SET revoked_at = now(), revoked_reason = 'reuse'"
+	    " WHERE id = $1::uuid AND revoked_at IS NULL",
+	    1, p, &res, NULL);
+	if (st != DB_OK)
+		return from_db(st);
+	PQclear(res);
+	revoke_publish(app, sids, 1);
+	f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "session_id", sid);
+	cJSON_AddStringToObject(f, "user_id", uid);
+	log_event(LOG_WARN, "refresh token reused: session revoked", f);
+	return SESS_REUSED;
+}
+
 enum sess_result sess_refresh(struct app *app, const char *token, struct sess_tokens *out,
     struct user *user)
 {
-	char hash[2 * CRYPTO_SHA256_LEN + 3], interval[24];
-	const char *params[2] = { hash, interval };
+	char hash[2 * CRYPTO_SHA256_LEN + 3], interval[24], ttl[24];
+	const char *params[3] = { hash, interval, ttl };
 	PGresult *res;
 	enum db_status st;
 	enum sess_result rc;
-	char sid[37], uid[37], successor_hex_dummy[1] = "";
-	char *successor_hex = successor_hex_dummy;
+	char sid[37], uid[37], *successor_hex = NULL;
 	int live, fresh, spent, within;
+	long expires;
 
 	memset(out, 0, sizeof(*out));
 	if (!sess_refresh_token_valid(token) || token_hash_param(token, hash) != 0)
 		return SESS_INVALID;
 	snprintf(interval, sizeof(interval), "%ld", app->cfg.refresh_reuse_interval);
-	if ((st = db_command(&app->db, "BEGIN")) != DB_OK)
-		return from_db(st);
-	/* Both rows locked: a concurrent refresh of this token waits here. */
+	snprintf(ttl, sizeof(ttl), "%ld", app->cfg.refresh_token_ttl);
+	/*
+	 * Round trip 1: the token, its session and user, read without a lock.
+	 * The common path then needs one more statement (rotate), a reuse within
+	 * the interval one per rotation it follows (usually one), a late reuse
+	 * one: at most three round trips, no explicit transaction.
+	 */
 	st = db_exec(&app->db,
 	    "SELECT t.session_id::text, s.user_id::text, u.username, "
 	    USER_CREATED_AT_SQL("u.created_at") ","
 	    " s.revoked_at IS NULL, t.expires_at > now(), t.spent_at IS NOT NULL,"
 	    " t.spent_at >= now() - make_interval(secs => $2::int),"
-	    " coalesce(encode(t.successor, 'hex'), '')"
+	    " coalesce(encode(t.successor, 'hex'), ''),"
+	    " extract(epoch FROM now() + make_interval(secs => $3::int))::bigint"
 	    " FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id"
 	    " JOIN users u ON u.id = s.user_id"
-	    " WHERE t.token_hash = $1::bytea FOR UPDATE OF t, s",
-	    2, params, &res, NULL);
-	if (st != DB_OK) {
-		db_rollback(&app->db);
+	    " WHERE t.token_hash = $1::bytea",
+	    3, params, &res, NULL);
+	if (st != DB_OK)
 		return from_db(st);
-	}
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		db_rollback(&app->db);
 		return SESS_INVALID;
 	}
 	snprintf(sid, sizeof(sid), "%s", PQgetvalue(res, 0, 0));
 	snprintf(uid, sizeof(uid), "%s", PQgetvalue(res, 0, 1));
 	if (user_set(user, uid, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3)) != 0) {
 		PQclear(res);
-		db_rollback(&app->db);
 		return SESS_ERROR;
 	}
 	live = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
 	fresh = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
 	spent = strcmp(PQgetvalue(res, 0, 6), "t") == 0;
 	within = strcmp(PQgetvalue(res, 0, 7), "t") == 0 && app->cfg.refresh_reuse_interval > 0;
+	expires = strtol(PQgetvalue(res, 0, 9), NULL, 10);
 	if (spent && within && (successor_hex = strdup(PQgetvalue(res, 0, 8))) == NULL) {
 		PQclear(res);
-		db_rollback(&app->db);
 		return SESS_ERROR;
 	}
 	PQclear(res);
@@ -374,38 +435,19 @@ enum sess_result sess_refresh(struct app *app, const char *token, struct sess_to
 	if (!live) {
 		rc = SESS_INVALID;
 	} else if (!spent) {
-		rc = fresh ? rotate(app, token, hash, uid, sid, out) : SESS_INVALID;
+		rc = fresh ? rotate(app, token, hash, uid, sid, expires, out, &successor_hex)
+			   : SESS_INVALID;
+		if (rc == SESS_REUSED && successor_hex != NULL) /* lost the race: the winner's pair */
+			rc = current_tokens(app, token, successor_hex, uid, sid, out);
+		else if (rc == SESS_REUSED)
+			rc = revoke_reused(app, sid, uid);
 	} else if (within) {
 		rc = current_tokens(app, token, successor_hex, uid, sid, out);
 	} else {
 		/* A spent token came back late: someone else may hold the family. */
-		const char *p[1] = { sid };
-
-		st = db_exec(&app->db,
-		    "UPDATE sessions SET revoked_at = now(), revoked_reason = 'reuse'"
-		    " WHERE id = $1::uuid AND revoked_at IS NULL",
-		    1, p, &res, NULL);
-		if (st == DB_OK)
-			PQclear(res);
-		rc = st == DB_OK ? SESS_REUSED : from_db(st);
+		rc = revoke_reused(app, sid, uid);
 	}
-	if (successor_hex != successor_hex_dummy)
-		free(successor_hex);
-	if (rc == SESS_OK || rc == SESS_REUSED) {
-		if ((st = db_command(&app->db, "COMMIT")) != DB_OK)
-			rc = from_db(st);
-	} else {
-		db_rollback(&app->db);
-	}
-	if (rc == SESS_REUSED) {
-		const char *sids[1] = { sid };
-		cJSON *f = cJSON_CreateObject();
-
-		revoke_publish(app, sids, 1);
-		cJSON_AddStringToObject(f, "session_id", sid);
-		cJSON_AddStringToObject(f, "user_id", uid);
-		log_event(LOG_WARN, "refresh token reused: session revoked", f);
-	}
+	free(successor_hex);
 	if (rc != SESS_OK)
 		sess_tokens_free(out);
 	return rc;
@@ -458,11 +500,147 @@ enum sess_result sess_logout(struct app *app, const char *sid, const char *token
 enum sess_result sess_change_password(struct app *app, const char *user_id, const char *new_hash)
 {
 	const char *params[2] = { user_id, new_hash };
+	PGresult *res;
+	enum db_status st;
+	enum sess_result rc;
 
-	return revoke_returning(app,
-	    "WITH u AS (UPDATE users SET password_hash = $2, updated_at = now()"
-	    "   WHERE id = $1::uuid)"
-	    " UPDATE sessions SET revoked_at = now(), revoked_reason = 'password_change'"
+	/*
+	 * Two statements in one transaction: the UPDATE of users takes the row
+	 * lock (waiting for any login that is inserting a session from the old
+	 * version), and only then does the revocation take its snapshot, so it
+	 * sees those sessions too.  Logins after the lock find another version.
+	 */
+	if ((st = db_command(&app->db, "BEGIN")) != DB_OK)
+		return from_db(st);
+	st = db_exec(&app->db,
+	    "UPDATE users SET password_hash = $2, password_version = password_version + 1,"
+	    " updated_at = now() WHERE id = $1::uuid",
+	    2, params, &res, NULL);
+	if (st != DB_OK) {
+		db_rollback(&app->db);
+		return from_db(st);
+	}
+	PQclear(res);
+	st = db_exec(&app->db,
+	    "UPDATE sessions SET revoked_at = now(), revoked_reason = 'password_change'"
 	    " WHERE user_id = $1::uuid AND revoked_at IS NULL RETURNING id::text",
-	    params);
+	    1, params, &res, NULL);
+	if (st != DB_OK) {
+		db_rollback(&app->db);
+		return from_db(st);
+	}
+	if ((st = db_command(&app->db, "COMMIT")) != DB_OK) {
+		PQclear(res);
+		return from_db(st);
+	}
+	rc = SESS_OK;
+	publish_rows(app, res);
+	PQclear(res);
+	return rc;
+}
+
+/* One batch of every purge, in one statement; the counts into `out`.  0, or -1. */
+static int purge_batch(struct app *app, long counts[SESS_PURGE_KINDS], int *skipped)
+{
+	char grace[24], reuse[24], window[24], batch[24];
+	const char *params[4] = { grace, reuse, window, batch };
+	PGresult *res;
+
+	snprintf(grace, sizeof(grace), "%ld", revoke_marker_ttl(&app->cfg));
+	/* A successor is kept a minute past the reuse interval (see current_tokens). */
+	snprintf(reuse, sizeof(reuse), "%ld", app->cfg.refresh_reuse_interval + 60);
+	snprintf(window, sizeof(window), "%ld", app->cfg.login_failure_window);
+	snprintf(batch, sizeof(batch), "%d", SESS_PURGE_BATCH);
+	/*
+	 * Each part reads one index, at most a batch.  Sessions go (with their
+	 * tokens, by cascade) once revoked, or once their live token expired,
+	 * more than an access token's lifetime ago: the revocation replay
+	 * (revocation.c) reads that range, and an access token of the session
+	 * may live that long.  Spent tokens go when they expire; their sealed
+	 * successors once the reuse interval is over.  Failed-login rows go
+	 * when their newest failure has left the window.  An advisory lock lets
+	 * one process at a time do it.
+	 */
+	if (db_exec(&app->db,
+		"WITH go AS (SELECT pg_try_advisory_xact_lock(7306520221) AS ok),"
+		" rs AS (DELETE FROM sessions WHERE id IN (SELECT id FROM sessions"
+		"   WHERE revoked_at < now() - make_interval(secs => $1::int) LIMIT $4::int)"
+		"   AND (SELECT ok FROM go) RETURNING 1),"
+		" es AS (DELETE FROM sessions WHERE id IN (SELECT session_id FROM refresh_tokens"
+		"   WHERE spent_at IS NULL AND expires_at < now() - make_interval(secs => $1::int)"
+		"   LIMIT $4::int) AND revoked_at IS NULL AND (SELECT ok FROM go) RETURNING 1),"
+		" st AS (DELETE FROM refresh_tokens WHERE token_hash IN (SELECT token_hash"
+		"   FROM refresh_tokens WHERE spent_at IS NOT NULL AND expires_at < now() LIMIT $4::int)"
+		"   AND (SELECT ok FROM go) RETURNING 1),"
+		" sc AS (UPDATE refresh_tokens SET successor = NULL WHERE token_hash IN (SELECT token_hash"
+		"   FROM refresh_tokens WHERE successor IS NOT NULL"
+		"   AND spent_at < now() - make_interval(secs => $2::int) LIMIT $4::int)"
+		"   AND expires_at >= now() AND (SELECT ok FROM go) RETURNING 1),"
+		" lf AS (DELETE FROM login_failures WHERE name_hash IN (SELECT name_hash"
+		"   FROM login_failures WHERE failed_at[cardinality(failed_at)]"
+		"   < now() - make_interval(secs => $3::int) LIMIT $4::int)"
+		"   AND (SELECT ok FROM go) RETURNING 1)"
+		" SELECT (SELECT ok FROM go), (SELECT count(*) FROM rs), (SELECT count(*) FROM es),"
+		" (SELECT count(*) FROM st), (SELECT count(*) FROM sc), (SELECT count(*) FROM lf)",
+		4, params, &res, NULL) != DB_OK)
+		return -1;
+	*skipped = strcmp(PQgetvalue(res, 0, 0), "t") != 0;
+	for (int i = 0; i < SESS_PURGE_KINDS; i++)
+		counts[i] = strtol(PQgetvalue(res, 0, 1 + i), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+int sess_purge(struct app *app, long counts[SESS_PURGE_KINDS])
+{
+	static const char *const names[SESS_PURGE_KINDS] = { "revoked_sessions",
+		"expired_sessions", "spent_refresh_rows", "successors", "login_failures" };
+	long total[SESS_PURGE_KINDS] = { 0 }, any = 0;
+	int full = 1;
+
+	for (int round = 0; round < SESS_PURGE_ROUNDS && full; round++) {
+		long n[SESS_PURGE_KINDS];
+		int skipped = 0;
+
+		if (purge_batch(app, n, &skipped) != 0)
+			return -1;
+		full = 0;
+		for (int i = 0; i < SESS_PURGE_KINDS; i++) {
+			total[i] += n[i];
+			any += n[i];
+			full |= n[i] >= SESS_PURGE_BATCH;
+		}
+		if (skipped)
+			break; /* another process is at it */
+	}
+	if (counts != NULL)
+		memcpy(counts, total, sizeof(total));
+	if (any > 0 || log_enabled(LOG_DEBUG)) {
+		cJSON *f = cJSON_CreateObject();
+
+		for (int i = 0; i < SESS_PURGE_KINDS; i++)
+			cJSON_AddNumberToObject(f, names[i], (double)total[i]);
+		log_event(any > 0 ? LOG_INFO : LOG_DEBUG, "purged", f);
+	}
+	return 0;
+}
+
+/* The deferred half of sess_purge_later(): at most once per SESS_PURGE_EVERY_S a process. */
+static void purge_deferred(struct app *app)
+{
+	static struct timespec last;
+	static int ran;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (ran && now.tv_sec - last.tv_sec < SESS_PURGE_EVERY_S)
+		return;
+	ran = 1;
+	last = now;
+	(void)sess_purge(app, NULL);
+}
+
+void sess_purge_later(struct app *app)
+{
+	app->deferred = purge_deferred;
 }

@@ -2,10 +2,11 @@
  * session_store.h - sessions and their refresh tokens in PostgreSQL.
  *
  * A session is one refresh-token family.  A refresh token is 256 random bits
- * (43 base64url characters); only its SHA-256 is stored.  Rotation happens
- * inside one transaction that locks the token and its session (SELECT ... FOR
- * UPDATE), so two concurrent refreshes of one token cannot fork the family:
- * the second waits, then finds the token spent.
+ * (43 base64url characters); only its SHA-256 is stored.  Rotation is one
+ * statement: an UPDATE that spends the token (locking its row) and an
+ * INSERT of the successor only when this statement spent it, so two
+ * concurrent refreshes of one token cannot fork the family: the second
+ * waits, finds the token spent, and answers with the winner's pair.
  *
  * A token spent less than REFRESH_REUSE_INTERVAL seconds ago is answered with
  * the family's current tokens (two tabs refreshing at once stay logged in).
@@ -48,10 +49,16 @@ int sess_refresh_token_valid(const char *s);
 
 /*
  * Starts a session for `user_id`: a session row and its first refresh
- * token in one statement, then an access token.  When `name_hash` is given,
- * the same statement clears that name's failed-login records.
+ * token in one statement, then an access token.  With `password_version`
+ * (the users.password_version read with the hash that was verified; NULL
+ * for none), the statement inserts only if the users row still exists at
+ * that version, locking it: SESS_INVALID when it does not (the password
+ * changed or the account was deleted while the login was in flight - the
+ * session is "born revoked", i.e. never made).  When `name_hash` is given,
+ * the same statement clears that name's failed-login records (only when a
+ * session was made).
  */
-enum sess_result sess_create(struct app *app, const char *user_id,
+enum sess_result sess_create(struct app *app, const char *user_id, const char *password_version,
     const unsigned char *name_hash, struct sess_tokens *out);
 
 /*
@@ -70,9 +77,38 @@ enum sess_result sess_refresh(struct app *app, const char *token, struct sess_to
 enum sess_result sess_logout(struct app *app, const char *sid, const char *token);
 
 /*
- * Stores `new_hash` as the password of `user_id` and revokes every session
- * of that user, in one statement; then publishes the revocations.
+ * Stores `new_hash` as the password of `user_id` (a new password_version)
+ * and revokes every session of that user, in one transaction; then
+ * publishes the revocations.  A login in flight either finishes first (its
+ * session is revoked here too) or finds the new version and makes none.
  */
 enum sess_result sess_change_password(struct app *app, const char *user_id, const char *new_hash);
+
+/*
+ * Purging, so that nothing grows without bound (no cron job): a bounded
+ * batch (SESS_PURGE_BATCH rows of each kind, up to SESS_PURGE_ROUNDS
+ * batches while any is full) of revoked and expired sessions with their
+ * refresh tokens, spent tokens past their expiry, sealed successors past
+ * the reuse interval, and failed-login rows whose failures have all left
+ * the window.  One process at a time (an advisory lock; the others skip).
+ */
+#define SESS_PURGE_KINDS 5
+#define SESS_PURGE_BATCH 500
+#define SESS_PURGE_ROUNDS 4
+#define SESS_PURGE_EVERY_S 60
+
+/*
+ * Runs the purge now; `counts` (may be NULL) gets the rows of each kind:
+ * revoked sessions, expired sessions, spent tokens, successors, failed-login
+ * rows.  0, or -1 when PostgreSQL failed.
+ */
+int sess_purge(struct app *app, long counts[SESS_PURGE_KINDS]);
+
+/*
+ * Leaves the purge for after this request's answer has gone out
+ * (app->deferred), at most once per SESS_PURGE_EVERY_S per process; a plain
+ * CGI process, which serves one request, purges after each.
+ */
+void sess_purge_later(struct app *app);
 
 #endif

@@ -7,6 +7,7 @@
  * error envelope, and are exempt from rate limits.
  */
 #include "app.h"
+#include "revocation.h"
 
 #include <cJSON.h>
 
@@ -31,6 +32,8 @@ static void ready(struct ctx *c)
 	checks = cJSON_AddObjectToObject(body, "checks");
 	cJSON_AddStringToObject(checks, "postgres", pg ? "ok" : "down");
 	cJSON_AddStringToObject(checks, "redis", rd ? "ok" : "down");
+	/* Not in the contract's required keys: who decides whether a token is revoked. */
+	cJSON_AddStringToObject(checks, "revocation", revoke_decided_by(c->app));
 	if (!pg)
 		resp_header(c->resp, "Retry-After", "5");
 	resp_json(c->resp, c->req, pg ? 200 : 503, body);

@@ -9,6 +9,16 @@
  * and a handful of queries: the failed-login check, the user, then either
  * recording the failure or creating the session (which also clears the
  * name's failures).  A hash made at another cost is re-hashed on success.
+ *
+ * The session is created only if the account still has the password version
+ * that was verified (sess_create): a login in flight when a password change
+ * or an account deletion commits gets 401 invalid_credentials, not a
+ * session.  A failure is decided and recorded in one statement
+ * (guard_record), so parallel wrong passwords count exactly up to the
+ * limit; those past it get the lockout's 429.  A lockout 429 gives its
+ * request back to the `auth` rate limit.  After the answer has gone out,
+ * the responder purges expired sessions and failed-login records now and
+ * then (sess_purge_later).
  */
 #include "app.h"
 #include "crypto.h"
@@ -40,19 +50,36 @@ static void log_login(struct ctx *c, const char *result, const char *user_id)
 	metrics_login(result);
 }
 
-/* Stores a hash at the configured cost; a failure only means trying again next time. */
-static void rehash(struct ctx *c, const char *user_id, const char *password, size_t len)
+/*
+ * Stores a hash at the configured cost, only over the password version that
+ * was verified (a password changed meanwhile is not overwritten with the
+ * old one's); a failure only means trying again next time.
+ */
+static void rehash(struct ctx *c, const char *user_id, const char *version, const char *password,
+    size_t len)
 {
 	char hash[PW_HASH_MAX];
-	const char *params[2] = { user_id, hash };
+	const char *params[3] = { user_id, hash, version };
 	PGresult *res;
 
 	if (pw_hash(password, len, (int)c->cfg->bcrypt_cost, hash) != 0)
 		return;
 	if (db_exec(&c->app->db, "UPDATE users SET password_hash = $2, updated_at = now()"
-				 " WHERE id = $1::uuid", 2, params, &res, NULL) == DB_OK)
+				 " WHERE id = $1::uuid AND password_version = $3::bigint",
+		3, params, &res, NULL) == DB_OK)
 		PQclear(res);
 	explicit_bzero(hash, sizeof(hash));
+}
+
+/* The failed-login 429: Retry-After, not the RateLimit fields; not spent from the auth budget. */
+static void reply_locked(struct ctx *c, long retry_after)
+{
+	c->resp->omit_rate_limit_fields = 1;
+	app_rate_limit_refund(c);
+	resp_headerf(c->resp, "Retry-After", "%ld", retry_after);
+	resp_error(c->resp, c->req, 429, "rate_limited",
+	    "too many failed logins for this username; try again later", NULL);
+	log_login(c, "locked", NULL);
 }
 
 static void login(struct ctx *c)
@@ -76,6 +103,7 @@ static void login(struct ctx *c)
 	int locked, known = 0, ok, bearer;
 	long retry_after;
 
+	sess_purge_later(c->app);
 	br = body_parse_json(c->req, (size_t)c->cfg->max_body_bytes, 1, &body);
 	if (br != BODY_JSON_OK) {
 		body_reply_error(c, br);
@@ -93,12 +121,7 @@ static void login(struct ctx *c)
 	if (st != DB_OK)
 		goto db_failed;
 	if (locked) {
-		/* The failed-login 429 carries Retry-After, not the RateLimit fields. */
-		c->resp->omit_rate_limit_fields = 1;
-		resp_headerf(c->resp, "Retry-After", "%ld", retry_after);
-		resp_error(c->resp, c->req, 429, "rate_limited",
-		    "too many failed logins for this username; try again later", NULL);
-		log_login(c, "locked", NULL);
+		reply_locked(c, retry_after);
 		goto out;
 	}
 
@@ -107,8 +130,8 @@ static void login(struct ctx *c)
 	    username_len <= 32 && valid_username_format(v[0])) {
 		params[0] = v[0];
 		st = db_exec(&c->app->db,
-		    "SELECT id::text, username, " USER_CREATED_AT_SQL("created_at") ", password_hash"
-		    " FROM users WHERE lower(username) = lower($1)",
+		    "SELECT id::text, username, " USER_CREATED_AT_SQL("created_at") ", password_hash,"
+		    " password_version::text FROM users WHERE lower(username) = lower($1)",
 		    1, params, &res, NULL);
 		if (st != DB_OK)
 			goto db_failed;
@@ -121,19 +144,33 @@ static void login(struct ctx *c)
 		 stored != NULL ? stored : "") == 1 &&
 	    password != NULL;
 	if (!ok || !known) {
-		st = guard_fail(c->app, name_hash);
+		st = guard_record(c->app, name_hash, &locked, &retry_after);
 		if (st == DB_DOWN)
 			goto db_failed;
+		if (st == DB_OK && locked) {
+			/* A concurrent failure reached the limit first: this one is refused, not counted. */
+			reply_locked(c, retry_after);
+			goto out;
+		}
 		resp_error(c->resp, c->req, 401, "invalid_credentials", "wrong username or password", NULL);
 		log_login(c, "failure", NULL);
 		goto out;
 	}
 	if (pw_needs_rehash(stored, (int)c->cfg->bcrypt_cost))
-		rehash(c, u.id, password, password_len);
+		rehash(c, u.id, PQgetvalue(res, 0, 4), password, password_len);
 
-	switch (sess_create(c->app, u.id, name_hash, &t)) {
+	switch (sess_create(c->app, u.id, PQgetvalue(res, 0, 4), name_hash, &t)) {
 	case SESS_OK:
 		break;
+	case SESS_INVALID:
+		/*
+		 * The password changed (or the account was deleted) after it was
+		 * checked: the session would be born revoked, so none is made and the
+		 * login fails like a wrong password (not counted: it was right).
+		 */
+		resp_error(c->resp, c->req, 401, "invalid_credentials", "wrong username or password", NULL);
+		log_login(c, "failure", NULL);
+		goto out;
 	case SESS_DOWN:
 		goto db_failed;
 	default:

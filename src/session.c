@@ -72,6 +72,7 @@ static void refresh(struct ctx *c)
 	int bearer;
 
 	cookie[0] = '\0';
+	sess_purge_later(c->app);
 	if (optional_token_body(c, &body, &token))
 		goto out;
 	bearer = token != NULL;
@@ -161,6 +162,17 @@ out:
 	cJSON_Delete(body);
 }
 
+/* The failed-login 429: Retry-After, not the RateLimit fields; not spent from the auth budget. */
+static void reply_locked(struct ctx *c, long retry_after)
+{
+	metrics_login("locked");
+	c->resp->omit_rate_limit_fields = 1;
+	app_rate_limit_refund(c);
+	resp_headerf(c->resp, "Retry-After", "%ld", retry_after);
+	resp_error(c->resp, c->req, 429, "rate_limited",
+	    "too many failed logins for this username; try again later", NULL);
+}
+
 static void change_password(struct ctx *c)
 {
 	const struct valid_field fields[] = {
@@ -216,20 +228,19 @@ static void change_password(struct ctx *c)
 	if ((st = guard_check(c->app, name_hash, &locked, &retry_after)) != DB_OK)
 		goto db_failed;
 	if (locked) {
-		metrics_login("locked");
-		/* The failed-login 429 carries Retry-After, not the RateLimit fields. */
-		c->resp->omit_rate_limit_fields = 1;
-		resp_headerf(c->resp, "Retry-After", "%ld", retry_after);
-		resp_error(c->resp, c->req, 429, "rate_limited",
-		    "too many failed logins for this username; try again later", NULL);
+		reply_locked(c, retry_after);
 		goto out;
 	}
 	ok = pw_verify(current != NULL ? current : "", current_len, PQgetvalue(res, 0, 1)) == 1 &&
 	    current != NULL;
 	if (!ok) {
-		metrics_login("failure");
-		if (guard_fail(c->app, name_hash) == DB_DOWN)
+		if ((st = guard_record(c->app, name_hash, &locked, &retry_after)) == DB_DOWN)
 			goto db_failed;
+		if (st == DB_OK && locked) {
+			reply_locked(c, retry_after); /* a concurrent failure reached the limit first */
+			goto out;
+		}
+		metrics_login("failure");
 		resp_error(c->resp, c->req, 401, "invalid_credentials", "the current password is wrong",
 		    NULL);
 		goto out;
@@ -288,7 +299,7 @@ static void me_prefetch(struct ctx *c)
 
 static void me(struct ctx *c)
 {
-	const redisReply *cached[1];
+	const redisReply *cached[1] = { NULL };
 	enum auth_result ar;
 	struct user u;
 	cJSON *answer;

@@ -488,6 +488,7 @@ static void test_ints(void)
 	refused("DATA_MAX_VALUE_BYTES", "15");
 	refused("DATA_MAX_KEYS", "0");
 	refused("LOGIN_MAX_FAILURES", "0");
+	refused("LOGIN_MAX_FAILURES", "10001"); /* one row holds the failures: bounded */
 	refused("CACHE_TTL", "86401");
 
 	/* Leading zeros are still decimal, not octal. */

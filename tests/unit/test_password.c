@@ -351,6 +351,25 @@ static void test_dummy(void)
 	CHECK(pw_dummy_hash(32) == NULL);
 }
 
+static double now(void);
+
+/*
+ * The dummy is made without hashing: at cost 16 one bcrypt takes seconds,
+ * making the dummy must not (a process serving one request - plain CGI -
+ * would otherwise pay two bcrypts for an unknown name).
+ */
+static void test_dummy_costs_no_bcrypt(void)
+{
+	double t = now();
+	const char *d = pw_dummy_hash(16);
+
+	t = now() - t;
+	printf("#   the cost-16 dummy took %.3f ms\n", t * 1e3);
+	CHECK(d != NULL && well_formed(d, 16));
+	CHECK_MSG(t < 0.05, "the dummy hash of a fresh cost is made without running bcrypt");
+	CHECK(pw_dummy_hash(16) == d);
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -418,6 +437,7 @@ int main(void)
 	test_nul_bytes();
 	test_empty();
 	test_max_utf8();
+	test_dummy_costs_no_bcrypt();
 	test_bounds();
 	test_scheme();
 	test_legacy();

@@ -469,6 +469,40 @@ static int in_table(const struct rl_memory *m, const unsigned char key[17])
 	return 0;
 }
 
+/* A request given back (the lockout's 429) is as if it had not been made. */
+static void test_memory_refund(void)
+{
+	struct rl_memory *m = calloc(1, sizeof(*m));
+	unsigned char a[17], b[17];
+	struct rl_decision d;
+
+	if (m == NULL)
+		return;
+	mkkey(a, POLICY_AUTH, 7);
+	mkkey(b, POLICY_AUTH, 8);
+	rl_memory_check(m, a, T0, 5, 10, &d);
+	rl_memory_check(m, a, T0, 5, 10, &d);
+	CHECK(d.allowed && d.remaining == 3);
+	rl_memory_refund(m, a, T0, 5, 10);
+	rl_memory_check(m, a, T0, 5, 10, &d);
+	CHECK_MSG(d.allowed && d.remaining == 3, "refund: the given-back request is not counted");
+	for (int i = 0; i < 3; i++)
+		rl_memory_check(m, a, T0, 5, 10, &d);
+	CHECK(d.allowed && d.remaining == 0);
+	rl_memory_check(m, a, T0, 5, 10, &d);
+	CHECK(!d.allowed);
+	rl_memory_refund(m, a, T0, 5, 10);
+	rl_memory_check(m, a, T0, 5, 10, &d);
+	CHECK_MSG(d.allowed && d.remaining == 0, "refund: one request back makes room for exactly one");
+	rl_memory_refund(m, b, T0, 5, 10); /* unknown key: nothing happens */
+	CHECK_MSG(!in_table(m, b), "refund: an unknown client is not added");
+	for (int i = 0; i < 10; i++)
+		rl_memory_refund(m, a, T0, 5, 10);
+	rl_memory_check(m, a, T0, 5, 10, &d);
+	CHECK_MSG(d.allowed && d.remaining == 4, "refund: never more than a full bucket");
+	free(m);
+}
+
 static void test_memory(void)
 {
 	struct rl_memory *m = calloc(1, sizeof(*m));
@@ -657,6 +691,7 @@ int main(void)
 	test_policy_for();
 	test_policy_limit();
 	test_memory();
+	test_memory_refund();
 	test_check_fallback();
 	test_address_keys();
 	return check_summary();
