@@ -45,6 +45,15 @@ UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=build/test/%)
 SAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 SAN_OBJ    := $(LIB_SRC:lib/%.c=build/san/lib/%.o)
 SAN_BINS   := $(UNIT_SRC:tests/unit/%.c=build/san/%)
+# The responders built the same way, for the lighttpd pass of the integration suite.
+SAN_CGI    := $(RESPONDERS:%=build/san/cgi-bin/%)
+# libFuzzer harnesses (tests/fuzz/), with ASan + UBSan, over a clang-built lib of their own.
+FUZZ_CC    ?= clang
+FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=all -U_FORTIFY_SOURCE
+FUZZ_SRC   := $(wildcard tests/fuzz/*.c)
+FUZZ_OBJ   := $(LIB_SRC:lib/%.c=build/fuzz/lib/%.o)
+FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
 # `make V=1` shows the full compiler command lines.
 ifeq ($(V),1)
@@ -57,7 +66,7 @@ PREFIX  ?= /opt/portcullis
 WEBROOT ?= $(PREFIX)/htdocs
 DESTDIR ?=
 
-.PHONY: all deps run up down status test unit check unit-bins install clean FORCE
+.PHONY: all deps run up down status test unit check unit-bins san-responders fuzz install clean FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -111,7 +120,38 @@ build/san/%: tests/unit/%.c tests/unit/*.h build/san/libportcullis.a | build/san
 
 unit-bins: $(UNIT_BINS) $(SAN_BINS)
 
-build/lib build/src build/test build/san build/san/lib bin:
+build/san/src/%.o: src/%.c lib/*.h | build/san/src
+	@echo "  CC san  $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -U_FORTIFY_SOURCE -c $< -o $@
+
+build/san/cgi-bin/%: build/san/src/%.o build/san/libportcullis.a | build/san/cgi-bin
+	@echo "  LD san  $@"
+	$(Q)$(CC) $(SAN_FLAGS) $(LDFLAGS_HARDEN) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+# The responders with ASan + UBSan, for tests/run.sh's lighttpd pass (SAN_CGI_DIR).
+san-responders: $(SAN_CGI)
+
+build/fuzz/lib/%.o: lib/%.c lib/*.h | build/fuzz/lib
+	@echo "  CC fuzz $<"
+	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+build/fuzz/libportcullis.a: $(FUZZ_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/*.h tests/unit/*.h build/fuzz/libportcullis.a | build/fuzz
+	@echo "  CC+LD   $@"
+	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -Itests/unit -Itests/fuzz \
+	    $< build/fuzz/libportcullis.a $(PKG_LIBS) -o $@
+
+# The libFuzzer harnesses; tests/run.sh runs each for a bounded time.  By hand:
+#   build/fuzz/cookie tests/fuzz/corpus/cookie -max_total_time=60
+fuzz: $(FUZZ_BINS)
+
+build/lib build/src build/test build/san build/san/lib build/san/src build/san/cgi-bin bin:
+	mkdir -p $@
+
+build/fuzz build/fuzz/lib:
+	mkdir -p $@
 	mkdir -p $@
 
 run: all
@@ -132,7 +172,7 @@ status:
 # suite against a private stack; the last line is "N passed, N failed".
 test:
 	@scripts/install-deps.sh test
-	@$(MAKE) --no-print-directory all unit-bins
+	@$(MAKE) --no-print-directory all unit-bins san-responders fuzz
 	@tests/run.sh
 
 # Unit tests and the static checks that need nothing from npm; no stack.
