@@ -41,8 +41,10 @@ CGI_BINS   := $(RESPONDERS:%=cgi-bin/%)
 TOOLS      := bin/portcullis-migrate
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=build/test/%)
-# The same unit tests, built with AddressSanitizer and UBSan over their own lib build.
-SAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+# The same unit tests, built with AddressSanitizer and UBSan over their own lib build;
+# uninitialised locals hold a pattern, so reading one is a crash, not luck.
+SAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+              -ftrivial-auto-var-init=pattern
 SAN_OBJ    := $(LIB_SRC:lib/%.c=build/san/lib/%.o)
 SAN_BINS   := $(UNIT_SRC:tests/unit/%.c=build/san/%)
 # The responders built the same way, for the lighttpd pass of the integration suite.
@@ -50,7 +52,7 @@ SAN_CGI    := $(RESPONDERS:%=build/san/cgi-bin/%)
 # libFuzzer harnesses (tests/fuzz/), with ASan + UBSan, over a clang-built lib of their own.
 FUZZ_CC    ?= clang
 FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-              -fno-sanitize-recover=all -U_FORTIFY_SOURCE
+              -fno-sanitize-recover=all -ftrivial-auto-var-init=pattern -U_FORTIFY_SOURCE
 FUZZ_SRC   := $(wildcard tests/fuzz/*.c)
 FUZZ_OBJ   := $(LIB_SRC:lib/%.c=build/fuzz/lib/%.o)
 FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
