@@ -47,12 +47,17 @@ SAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
               -ftrivial-auto-var-init=pattern
 SAN_OBJ    := $(LIB_SRC:lib/%.c=build/san/lib/%.o)
 SAN_BINS   := $(UNIT_SRC:tests/unit/%.c=build/san/%)
-# The responders built the same way, for the lighttpd pass of the integration suite.
-SAN_CGI    := $(RESPONDERS:%=build/san/cgi-bin/%)
-# libFuzzer harnesses (tests/fuzz/), with ASan + UBSan, over a clang-built lib of their own.
-FUZZ_CC    ?= clang
-FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+# clang with ASan + UBSan for the libFuzzer harnesses and the sanitized responders:
+# unlike gcc's, its UBSan honours UBSAN_OPTIONS=log_path, which the responders
+# need (FastCGI gives them no stderr).
+CLANG      ?= clang
+CLANG_SAN  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
               -fno-sanitize-recover=all -ftrivial-auto-var-init=pattern -U_FORTIFY_SOURCE
+# The responders so built, over a lib of their own, for the lighttpd pass of the
+# integration suite (tests/run.sh, CGI_DIR).
+SAN_CGI    := $(RESPONDERS:%=build/san/cgi-bin/%)
+SAN_CGI_OBJ := $(LIB_SRC:lib/%.c=build/san/cgi-lib/%.o)
+# libFuzzer harnesses (tests/fuzz/), over a lib of their own with coverage hooks.
 FUZZ_SRC   := $(wildcard tests/fuzz/*.c)
 FUZZ_OBJ   := $(LIB_SRC:lib/%.c=build/fuzz/lib/%.o)
 FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
@@ -122,34 +127,42 @@ build/san/%: tests/unit/%.c tests/unit/*.h build/san/libportcullis.a | build/san
 
 unit-bins: $(UNIT_BINS) $(SAN_BINS)
 
+build/san/cgi-lib/%.o: lib/%.c lib/*.h | build/san/cgi-lib
+	@echo "  CC san  $<"
+	$(Q)$(CLANG) $(ALL_CFLAGS) $(CLANG_SAN) -c $< -o $@
+
+build/san/cgi-lib/libportcullis.a: $(SAN_CGI_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 build/san/src/%.o: src/%.c lib/*.h | build/san/src
 	@echo "  CC san  $<"
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -U_FORTIFY_SOURCE -c $< -o $@
+	$(Q)$(CLANG) $(ALL_CFLAGS) $(CLANG_SAN) -c $< -o $@
 
-build/san/cgi-bin/%: build/san/src/%.o build/san/libportcullis.a | build/san/cgi-bin
+build/san/cgi-bin/%: build/san/src/%.o build/san/cgi-lib/libportcullis.a | build/san/cgi-bin
 	@echo "  LD san  $@"
-	$(Q)$(CC) $(SAN_FLAGS) $(LDFLAGS_HARDEN) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+	$(Q)$(CLANG) $(CLANG_SAN) $(LDFLAGS_HARDEN) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-# The responders with ASan + UBSan, for tests/run.sh's lighttpd pass (SAN_CGI_DIR).
+# The responders with ASan + UBSan, for the lighttpd pass of tests/run.sh.
 san-responders: $(SAN_CGI)
 
 build/fuzz/lib/%.o: lib/%.c lib/*.h | build/fuzz/lib
 	@echo "  CC fuzz $<"
-	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(Q)$(CLANG) $(ALL_CFLAGS) $(CLANG_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
 
 build/fuzz/libportcullis.a: $(FUZZ_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 build/fuzz/%: tests/fuzz/%.c tests/fuzz/*.h tests/unit/*.h build/fuzz/libportcullis.a | build/fuzz
 	@echo "  CC+LD   $@"
-	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -Itests/unit -Itests/fuzz \
+	$(Q)$(CLANG) $(ALL_CFLAGS) $(CLANG_SAN) -fsanitize=fuzzer -Itests/unit -Itests/fuzz \
 	    $< build/fuzz/libportcullis.a $(PKG_LIBS) -o $@
 
 # The libFuzzer harnesses; tests/run.sh runs each for a bounded time.  By hand:
 #   build/fuzz/cookie tests/fuzz/corpus/cookie -max_total_time=60
 fuzz: $(FUZZ_BINS)
 
-build/lib build/src build/test build/san build/san/lib build/san/src build/san/cgi-bin bin:
+build/lib build/src build/test build/san build/san/lib build/san/src build/san/cgi-bin \
+    build/san/cgi-lib bin:
 	mkdir -p $@
 
 build/fuzz build/fuzz/lib:
