@@ -92,8 +92,10 @@ build/build_info.h: FORCE | build/lib
 	$(Q)printf '#define PORTCULLIS_VERSION "%s"\n#define PORTCULLIS_COMMIT "%s"\n' \
 		'$(subst ',,$(subst ",,$(VERSION)))' '$(subst ',,$(subst ",,$(COMMIT)))' >$@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
-build/lib/metrics.o build/san/lib/metrics.o: build/build_info.h
-build/lib/metrics.o build/san/lib/metrics.o: ALL_CFLAGS += -include build/build_info.h
+build/lib/metrics.o build/san/lib/metrics.o build/san/cgi-lib/metrics.o build/fuzz/lib/metrics.o: \
+    build/build_info.h
+build/lib/metrics.o build/san/lib/metrics.o build/san/cgi-lib/metrics.o build/fuzz/lib/metrics.o: \
+    ALL_CFLAGS += -include build/build_info.h
 
 build/libportcullis.a: $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
