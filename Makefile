@@ -9,6 +9,8 @@
 #                   static checks that need no npm tools, under a minute
 #   make check      static checks with the real tools: compose schemas,
 #                   promtool, redocly, apache2ctl -t, lighttpd -tt, shellcheck
+#   make fuzz       the libFuzzer harnesses of tests/fuzz/ into build/fuzz/ (clang)
+#   make san-responders  the responders with ASan + UBSan into build/san/cgi-bin/
 #   make install    lay out the responders, an .htaccess, migrations and a
 #                   sample .env for a host without the local stack (shared
 #                   hosting): PREFIX (default /opt/portcullis), WEBROOT
