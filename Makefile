@@ -9,6 +9,8 @@
 #                   static checks that need no npm tools, under a minute
 #   make check      static checks with the real tools: compose schemas,
 #                   promtool, redocly, apache2ctl -t, lighttpd -tt, shellcheck
+#   make fuzz       the libFuzzer harnesses of tests/fuzz/ into build/fuzz/ (clang)
+#   make san-responders  the responders with ASan + UBSan into build/san/cgi-bin/
 #   make install    lay out the responders, an .htaccess, migrations and a
 #                   sample .env for a host without the local stack (shared
 #                   hosting): PREFIX (default /opt/portcullis), WEBROOT
@@ -41,10 +43,26 @@ CGI_BINS   := $(RESPONDERS:%=cgi-bin/%)
 TOOLS      := bin/portcullis-migrate
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=build/test/%)
-# The same unit tests, built with AddressSanitizer and UBSan over their own lib build.
-SAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+# The same unit tests, built with AddressSanitizer and UBSan over their own lib build;
+# uninitialised locals hold a pattern, so reading one is a crash, not luck.
+SAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+              -ftrivial-auto-var-init=pattern
 SAN_OBJ    := $(LIB_SRC:lib/%.c=build/san/lib/%.o)
 SAN_BINS   := $(UNIT_SRC:tests/unit/%.c=build/san/%)
+# clang with ASan + UBSan for the libFuzzer harnesses and the sanitized responders:
+# unlike gcc's, its UBSan honours UBSAN_OPTIONS=log_path, which the responders
+# need (FastCGI gives them no stderr).
+CLANG      ?= clang
+CLANG_SAN  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=all -ftrivial-auto-var-init=pattern -U_FORTIFY_SOURCE
+# The responders so built, over a lib of their own, for the lighttpd pass of the
+# integration suite (tests/run.sh, CGI_DIR).
+SAN_CGI    := $(RESPONDERS:%=build/san/cgi-bin/%)
+SAN_CGI_OBJ := $(LIB_SRC:lib/%.c=build/san/cgi-lib/%.o)
+# libFuzzer harnesses (tests/fuzz/), over a lib of their own with coverage hooks.
+FUZZ_SRC   := $(wildcard tests/fuzz/*.c)
+FUZZ_OBJ   := $(LIB_SRC:lib/%.c=build/fuzz/lib/%.o)
+FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
 # `make V=1` shows the full compiler command lines.
 ifeq ($(V),1)
@@ -57,7 +75,7 @@ PREFIX  ?= /opt/portcullis
 WEBROOT ?= $(PREFIX)/htdocs
 DESTDIR ?=
 
-.PHONY: all deps run up down status test unit check unit-bins install clean FORCE
+.PHONY: all deps run up down status test unit check unit-bins san-responders fuzz install clean FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -76,8 +94,10 @@ build/build_info.h: FORCE | build/lib
 	$(Q)printf '#define PORTCULLIS_VERSION "%s"\n#define PORTCULLIS_COMMIT "%s"\n' \
 		'$(subst ',,$(subst ",,$(VERSION)))' '$(subst ',,$(subst ",,$(COMMIT)))' >$@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
-build/lib/metrics.o build/san/lib/metrics.o: build/build_info.h
-build/lib/metrics.o build/san/lib/metrics.o: ALL_CFLAGS += -include build/build_info.h
+build/lib/metrics.o build/san/lib/metrics.o build/san/cgi-lib/metrics.o build/fuzz/lib/metrics.o: \
+    build/build_info.h
+build/lib/metrics.o build/san/lib/metrics.o build/san/cgi-lib/metrics.o build/fuzz/lib/metrics.o: \
+    ALL_CFLAGS += -include build/build_info.h
 
 build/libportcullis.a: $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -111,7 +131,46 @@ build/san/%: tests/unit/%.c tests/unit/*.h build/san/libportcullis.a | build/san
 
 unit-bins: $(UNIT_BINS) $(SAN_BINS)
 
-build/lib build/src build/test build/san build/san/lib bin:
+build/san/cgi-lib/%.o: lib/%.c lib/*.h | build/san/cgi-lib
+	@echo "  CC san  $<"
+	$(Q)$(CLANG) $(ALL_CFLAGS) $(CLANG_SAN) -c $< -o $@
+
+build/san/cgi-lib/libportcullis.a: $(SAN_CGI_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/san/src/%.o: src/%.c lib/*.h | build/san/src
+	@echo "  CC san  $<"
+	$(Q)$(CLANG) $(ALL_CFLAGS) $(CLANG_SAN) -c $< -o $@
+
+build/san/cgi-bin/%: build/san/src/%.o build/san/cgi-lib/libportcullis.a | build/san/cgi-bin
+	@echo "  LD san  $@"
+	$(Q)$(CLANG) $(CLANG_SAN) $(LDFLAGS_HARDEN) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+# The responders with ASan + UBSan, for the lighttpd pass of tests/run.sh.
+san-responders: $(SAN_CGI)
+
+build/fuzz/lib/%.o: lib/%.c lib/*.h | build/fuzz/lib
+	@echo "  CC fuzz $<"
+	$(Q)$(CLANG) $(ALL_CFLAGS) $(CLANG_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+build/fuzz/libportcullis.a: $(FUZZ_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/*.h tests/unit/*.h build/fuzz/libportcullis.a | build/fuzz
+	@echo "  CC+LD   $@"
+	$(Q)$(CLANG) $(ALL_CFLAGS) $(CLANG_SAN) -fsanitize=fuzzer -Itests/unit -Itests/fuzz \
+	    $< build/fuzz/libportcullis.a $(PKG_LIBS) -o $@
+
+# The libFuzzer harnesses; tests/run.sh runs each for a bounded time.  By hand:
+#   build/fuzz/cookie tests/fuzz/corpus/cookie -max_total_time=60
+fuzz: $(FUZZ_BINS)
+
+build/lib build/src build/test build/san build/san/lib build/san/src build/san/cgi-bin \
+    build/san/cgi-lib bin:
+	mkdir -p $@
+
+build/fuzz build/fuzz/lib:
+	mkdir -p $@
 	mkdir -p $@
 
 run: all
@@ -132,7 +191,7 @@ status:
 # suite against a private stack; the last line is "N passed, N failed".
 test:
 	@scripts/install-deps.sh test
-	@$(MAKE) --no-print-directory all unit-bins
+	@$(MAKE) --no-print-directory all unit-bins san-responders fuzz
 	@tests/run.sh
 
 # Unit tests and the static checks that need nothing from npm; no stack.

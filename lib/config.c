@@ -201,45 +201,28 @@ static int parse_env_line(char *line, struct env_pair *pair)
 	return 0;
 }
 
-/* Reads `path` into `ef`.  A missing file is an empty one. */
-static int env_file_read(const char *path, struct env_file *ef, char *err, size_t errlen)
+/*
+ * Parses `len` bytes of `buf` (modified in place; buf[len] must be writable)
+ * into `ef`; `label` names the source in messages.  The caller frees `ef`.
+ */
+static int env_file_parse(char *buf, size_t len, const char *label, struct env_file *ef,
+    char *err, size_t errlen)
 {
-	FILE *f;
-	char *buf = NULL;
-	size_t len;
-	int rc = -1, lineno = 0;
+	int lineno = 0;
 
-	ef->pairs = NULL;
-	ef->n = 0;
-	if (path == NULL)
-		return 0;
-	f = fopen(path, "re");
-	if (f == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		fail(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+	if (len > ENV_FILE_MAX_BYTES) {
+		fail(err, errlen, "%s: larger than %d bytes", label, ENV_FILE_MAX_BYTES);
 		return -1;
 	}
-	buf = malloc(ENV_FILE_MAX_BYTES + 1);
-	ef->pairs = calloc(ENV_FILE_MAX_LINES, sizeof(*ef->pairs));
-	if (buf == NULL || ef->pairs == NULL) {
-		fail(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	len = fread(buf, 1, ENV_FILE_MAX_BYTES + 1, f);
-	if (ferror(f)) {
-		fail(err, errlen, "%s: cannot read", path);
-		goto out;
-	}
-	if (len > ENV_FILE_MAX_BYTES) {
-		fail(err, errlen, "%s: larger than %d bytes", path, ENV_FILE_MAX_BYTES);
-		goto out;
-	}
 	if (memchr(buf, '\0', len) != NULL) {
-		fail(err, errlen, "%s: holds a NUL byte", path);
-		goto out;
+		fail(err, errlen, "%s: holds a NUL byte", label);
+		return -1;
 	}
 	buf[len] = '\0';
+	if (ef->pairs == NULL && (ef->pairs = calloc(ENV_FILE_MAX_LINES, sizeof(*ef->pairs))) == NULL) {
+		fail(err, errlen, "%s: out of memory", label);
+		return -1;
+	}
 	for (char *line = buf, *next; line != NULL && *line != '\0'; line = next) {
 		char *p;
 		int r;
@@ -256,21 +239,53 @@ static int env_file_read(const char *path, struct env_file *ef, char *err, size_
 		if (*p == '\0' || *p == '#')
 			continue;
 		if (ef->n == ENV_FILE_MAX_LINES) {
-			fail(err, errlen, "%s: more than %d settings", path, ENV_FILE_MAX_LINES);
-			goto out;
+			fail(err, errlen, "%s: more than %d settings", label, ENV_FILE_MAX_LINES);
+			return -1;
 		}
 		r = parse_env_line(line, &ef->pairs[ef->n]);
 		if (r == -2) {
-			fail(err, errlen, "%s: out of memory", path);
-			goto out;
+			fail(err, errlen, "%s: out of memory", label);
+			return -1;
 		}
 		if (r != 0) {
-			fail(err, errlen, "%s:%d: not a KEY=VALUE line", path, lineno);
-			goto out;
+			fail(err, errlen, "%s:%d: not a KEY=VALUE line", label, lineno);
+			return -1;
 		}
 		ef->n++;
 	}
-	rc = 0;
+	return 0;
+}
+
+/* Reads `path` into `ef`.  A missing file is an empty one. */
+static int env_file_read(const char *path, struct env_file *ef, char *err, size_t errlen)
+{
+	FILE *f;
+	char *buf = NULL;
+	size_t len;
+	int rc = -1;
+
+	ef->pairs = NULL;
+	ef->n = 0;
+	if (path == NULL)
+		return 0;
+	f = fopen(path, "re");
+	if (f == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		fail(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		return -1;
+	}
+	buf = malloc(ENV_FILE_MAX_BYTES + 1);
+	if (buf == NULL) {
+		fail(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	len = fread(buf, 1, ENV_FILE_MAX_BYTES + 1, f);
+	if (ferror(f)) {
+		fail(err, errlen, "%s: cannot read", path);
+		goto out;
+	}
+	rc = env_file_parse(buf, len, path, ef, err, errlen);
 out:
 	if (buf != NULL) {
 		explicit_bzero(buf, ENV_FILE_MAX_BYTES + 1);
@@ -524,20 +539,16 @@ static int set_row(struct config *cfg, const struct cfg_row *row, const char *v,
 	return -1;
 }
 
-int cfg_load(struct config *cfg, const char *env_file, char *err, size_t errlen)
+/* Fills `cfg` from the environment, `ef` and the defaults; frees `ef`. */
+static int load(struct config *cfg, struct env_file *ef, char *err, size_t errlen)
 {
-	struct env_file ef;
-
-	memset(cfg, 0, sizeof(*cfg));
-	if (env_file_read(env_file, &ef, err, errlen) != 0)
-		return -1;
 	for (size_t i = 0; i < NROWS; i++) {
 		const struct cfg_row *row = &table[i];
 		char source[128], *owned;
 		const char *v;
 		int r;
 
-		if (lookup_value(&ef, row->name, has_file_twin(row), &v, &owned, source,
+		if (lookup_value(ef, row->name, has_file_twin(row), &v, &owned, source,
 			sizeof(source), err, errlen) < 0)
 			goto fail;
 		if (v == NULL)
@@ -557,12 +568,46 @@ int cfg_load(struct config *cfg, const char *env_file, char *err, size_t errlen)
 		if (r != 0)
 			goto fail;
 	}
-	env_file_free(&ef);
+	env_file_free(ef);
 	return 0;
 fail:
-	env_file_free(&ef);
+	env_file_free(ef);
 	cfg_free(cfg);
 	return -1;
+}
+
+int cfg_load(struct config *cfg, const char *env_file, char *err, size_t errlen)
+{
+	struct env_file ef;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (env_file_read(env_file, &ef, err, errlen) != 0)
+		return -1;
+	return load(cfg, &ef, err, errlen);
+}
+
+int cfg_load_text(struct config *cfg, const char *text, size_t len, const char *label,
+    char *err, size_t errlen)
+{
+	struct env_file ef = { NULL, 0 };
+	char *buf;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if ((buf = malloc(len + 1)) == NULL) {
+		fail(err, errlen, "%s: out of memory", label);
+		return -1;
+	}
+	if (len > 0)
+		memcpy(buf, text, len);
+	rc = env_file_parse(buf, len, label, &ef, err, errlen);
+	explicit_bzero(buf, len + 1);
+	free(buf);
+	if (rc != 0) {
+		env_file_free(&ef);
+		return -1;
+	}
+	return load(cfg, &ef, err, errlen);
 }
 
 int cfg_get_raw(const char *env_file, const char *name, char *out, size_t outlen,

@@ -77,6 +77,13 @@ struct config {
 int cfg_load(struct config *cfg, const char *env_file, char *err, size_t errlen);
 
 /*
+ * As cfg_load(), with the contents of the `.env` file given as `len` bytes
+ * of `text` instead of a path (`label` names it in messages).
+ */
+int cfg_load_text(struct config *cfg, const char *text, size_t len, const char *label,
+    char *err, size_t errlen);
+
+/*
  * Looks up one variable the way cfg_load() does (environment, then
  * `env_file`) without validating the rest, for tools that need only one
  * value (the migration runner needs DATABASE_URL, not the JWT secret).

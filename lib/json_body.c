@@ -645,51 +645,53 @@ static void skip_blank(const unsigned char **p, const unsigned char *end)
 		(*p)++;
 }
 
-int body_exact_string(const struct request *req, const char *key, char **out, size_t *len)
+int body_members(const char *body, size_t len,
+    int (*fn)(const struct body_member *m, void *arg), void *arg)
 {
-	const unsigned char *p = (const unsigned char *)req->body, *end;
+	const unsigned char *p = (const unsigned char *)body, *end;
 	unsigned char *buf;
-	size_t klen = strlen(key);
+	struct body_member m;
 
-	*out = NULL;
-	*len = 0;
-	if (p == NULL || req->body_len == 0)
+	if (!body_json_valid(body, len))
 		return 0;
-	end = p + req->body_len;
-	if ((buf = malloc(req->body_len + 1)) == NULL)
-		return -1;
+	end = p + len;
 	skip_blank(&p, end);
-	if (p >= end || *p != '{') {
-		free(buf);
+	if (*p != '{')
 		return 0;
-	}
+	/* A decoded string is shorter than its quoted form: name + value fit in len + 2. */
+	if ((buf = malloc(len + 2)) == NULL)
+		return -1;
 	p++;
 	for (;;) {
-		size_t n;
-
 		skip_blank(&p, end);
 		if (p >= end || *p != '"')
-			break;
-		n = decode_string(&p, end, buf);
+			break; /* the closing brace of the object */
+		m.name = (const char *)buf;
+		m.name_len = decode_string(&p, end, buf);
+		buf[m.name_len] = '\0';
 		skip_blank(&p, end);
 		p++; /* ':' */
 		skip_blank(&p, end);
-		if (n == klen && memcmp(buf, key, klen) == 0) {
-			if (p >= end || *p != '"')
-				break;
-			n = decode_string(&p, end, buf);
-			buf[n] = '\0';
-			*out = (char *)buf;
-			*len = n;
-			return 1;
+		m.is_string = *p == '"';
+		m.value = NULL;
+		m.value_len = 0;
+		if (m.is_string) {
+			unsigned char *v = buf + m.name_len + 1;
+
+			m.value_len = decode_string(&p, end, v);
+			v[m.value_len] = '\0';
+			m.value = (const char *)v;
+		} else {
+			skip_value(&p, end);
 		}
-		skip_value(&p, end);
+		if (fn(&m, arg) != 0)
+			break;
 		skip_blank(&p, end);
 		if (p >= end || *p != ',')
 			break;
 		p++;
 	}
-	explicit_bzero(buf, req->body_len + 1);
+	explicit_bzero(buf, len + 2);
 	free(buf);
-	return 0;
+	return 1;
 }

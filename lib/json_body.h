@@ -98,14 +98,26 @@ enum body_result body_read_json(struct request *req, size_t max_bytes);
  */
 size_t body_compact(const char *in, size_t len, char *out);
 
+/* One member of a body's top-level object, as body_members() hands it over. */
+struct body_member {
+	const char *name;  /* the decoded name: its exact bytes, NUL-terminated */
+	size_t name_len;   /* bytes; more than strlen(name) when it holds U+0000 */
+	int is_string;     /* the value is a JSON string */
+	const char *value; /* is_string: the decoded value, exact and NUL-terminated; else NULL */
+	size_t value_len;
+};
+
 /*
- * The exact bytes of the string member `key` of the top-level object of a
- * body that body_parse_json() accepted.  cJSON ends a string at an escaped
- * NUL (`\u0000`); this does not, so credentials keep every byte.  Returns 1
- * and sets `*out` (malloc'd, NUL-terminated; the caller wipes and frees it)
- * and `*len`; 0 when the member is absent or not a string (the first member
- * of that name counts, as with cJSON); -1 when out of memory.
+ * Walks the members of the top-level object of `body` (`len` bytes), in
+ * body order, calling `fn(m, arg)` for each; a non-zero return stops the
+ * walk.  Names and string values are decoded to their exact bytes: unlike
+ * cJSON, an escaped NUL neither ends nor shortens them, so "password\u0000"
+ * is not "password".  `m` and its strings live only during the call.
+ * Returns 1 when `body` is one valid JSON text (body_json_valid()) whose top
+ * level is an object, 0 when it is not (fn never called), -1 when out of
+ * memory.
  */
-int body_exact_string(const struct request *req, const char *key, char **out, size_t *len);
+int body_members(const char *body, size_t len,
+    int (*fn)(const struct body_member *m, void *arg), void *arg);
 
 #endif

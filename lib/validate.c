@@ -4,6 +4,7 @@
 #include "validate.h"
 
 #include "app.h"
+#include "json_body.h"
 #include "response.h"
 
 #include <stdio.h>
@@ -49,17 +50,19 @@ int valid_username_format(const char *s)
 	return 1;
 }
 
-enum valid_reason valid_string(const char *s, const struct valid_field *f)
+/* The reason for the exact bytes s[0..len) (NUL-terminated at len) against `f`. */
+static enum valid_reason exact_reason(const char *s, size_t len, const struct valid_field *f)
 {
-	size_t chars;
+	size_t chars = 0;
 
-	if (s == NULL)
-		return VALID_INVALID_TYPE;
-	chars = valid_utf8_chars(s);
+	for (size_t i = 0; i < len; i++)
+		chars += ((unsigned char)s[i] & 0xC0) != 0x80;
 	if (chars < f->min_chars)
 		return VALID_TOO_SHORT;
 	if (f->max_chars != 0 && chars > f->max_chars)
 		return VALID_TOO_LONG;
+	if ((f->format != NULL || f->choices != NULL) && memchr(s, '\0', len) != NULL)
+		return VALID_INVALID_FORMAT; /* no format or choice holds U+0000 */
 	if (f->format != NULL && !f->format(s))
 		return VALID_INVALID_FORMAT;
 	if (f->choices != NULL) {
@@ -74,6 +77,13 @@ enum valid_reason valid_string(const char *s, const struct valid_field *f)
 	return VALID_OK;
 }
 
+enum valid_reason valid_string(const char *s, const struct valid_field *f)
+{
+	if (s == NULL)
+		return VALID_INVALID_TYPE;
+	return exact_reason(s, strlen(s), f);
+}
+
 /* Adds name: reason to the map (made on first use).  Aborts when out of memory. */
 static void add_failure(cJSON **map, const char *name, enum valid_reason r)
 {
@@ -83,37 +93,82 @@ static void add_failure(cJSON **map, const char *name, enum valid_reason r)
 		abort();
 }
 
-cJSON *valid_check(const cJSON *obj, const struct valid_field *fields, size_t n,
-    const char *values[])
-{
-	cJSON *failed = NULL;
+/* What valid_body() learns in its one pass: the first member of each field's name. */
+struct scan {
+	const struct valid_field *fields;
+	size_t n;
+	struct valid_value *values;
+	enum valid_reason reason[VALID_FIELDS_MAX];
+	unsigned char seen[VALID_FIELDS_MAX];
+};
 
-	for (size_t i = 0; i < n; i++)
-		values[i] = NULL;
-	if (!cJSON_IsObject(obj)) {
+static int on_member(const struct body_member *m, void *arg)
+{
+	struct scan *sc = arg;
+
+	for (size_t i = 0; i < sc->n; i++) {
+		const char *name = sc->fields[i].name;
+
+		if (sc->seen[i] || strlen(name) != m->name_len || memcmp(name, m->name, m->name_len) != 0)
+			continue;
+		sc->seen[i] = 1;
+		sc->reason[i] = m->is_string ? exact_reason(m->value, m->value_len, &sc->fields[i])
+					     : VALID_INVALID_TYPE;
+		if (sc->reason[i] == VALID_OK) {
+			if ((sc->values[i].s = malloc(m->value_len + 1)) == NULL)
+				abort(); /* NULL must only ever mean "valid" */
+			memcpy(sc->values[i].s, m->value, m->value_len + 1);
+			sc->values[i].len = m->value_len;
+		}
+		break; /* names in a table are distinct */
+	}
+	return 0;
+}
+
+cJSON *valid_body(const char *body, size_t len, const struct valid_field *fields, size_t n,
+    struct valid_value values[])
+{
+	struct scan sc;
+	cJSON *failed = NULL;
+	int r;
+
+	if (n > VALID_FIELDS_MAX)
+		abort(); /* a table this long is a programming error */
+	memset(&sc, 0, sizeof(sc));
+	sc.fields = fields;
+	sc.n = n;
+	sc.values = values;
+	for (size_t i = 0; i < n; i++) {
+		values[i].s = NULL;
+		values[i].len = 0;
+	}
+	if ((r = body_members(body, len, on_member, &sc)) < 0)
+		abort();
+	if (r == 0) {
 		add_failure(&failed, "body", VALID_INVALID_TYPE);
 		return failed;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct valid_field *f = &fields[i];
-		const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, f->name);
-		enum valid_reason r;
-
-		if (item == NULL) {
-			if (f->required)
-				add_failure(&failed, f->name, VALID_REQUIRED);
-			continue;
+		if (!sc.seen[i]) {
+			if (fields[i].required)
+				add_failure(&failed, fields[i].name, VALID_REQUIRED);
+		} else if (sc.reason[i] != VALID_OK) {
+			add_failure(&failed, fields[i].name, sc.reason[i]);
 		}
-		if (!cJSON_IsString(item) || item->valuestring == NULL)
-			r = VALID_INVALID_TYPE;
-		else
-			r = valid_string(item->valuestring, f);
-		if (r != VALID_OK)
-			add_failure(&failed, f->name, r);
-		else
-			values[i] = item->valuestring;
 	}
 	return failed;
+}
+
+void valid_values_free(struct valid_value values[], size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (values[i].s != NULL) {
+			explicit_bzero(values[i].s, values[i].len);
+			free(values[i].s);
+		}
+		values[i].s = NULL;
+		values[i].len = 0;
+	}
 }
 
 static const char *reason_phrase(const char *reason)
@@ -151,73 +206,4 @@ int valid_reply(struct ctx *c, cJSON *fields)
 	}
 	resp_error(c->resp, c->req, 422, "validation_failed", message, fields);
 	return 1;
-}
-
-cJSON *valid_exact(const struct valid_field *f, int found, const char *exact, size_t len)
-{
-	enum valid_reason r = VALID_OK;
-	size_t chars = 0;
-	cJSON *map;
-
-	if (found != 1 ||
-	    ((f->format != NULL || f->choices != NULL) && memchr(exact, '\0', len) != NULL)) {
-		r = VALID_INVALID_FORMAT;
-	} else {
-		/* Same order as valid_check(): bounds, then format and choices. */
-		for (size_t i = 0; i < len; i++)
-			chars += ((unsigned char)exact[i] & 0xc0) != 0x80;
-		if (chars < f->min_chars)
-			r = VALID_TOO_SHORT;
-		else if (f->max_chars != 0 && chars > f->max_chars)
-			r = VALID_TOO_LONG;
-		else if (f->format != NULL && !f->format(exact))
-			r = VALID_INVALID_FORMAT;
-		else if (f->choices != NULL) {
-			const char *const *c = f->choices;
-
-			while (*c != NULL && strcmp(*c, exact) != 0)
-				c++;
-			if (*c == NULL)
-				r = VALID_INVALID_FORMAT;
-		}
-	}
-	if (r == VALID_OK)
-		return NULL;
-	map = cJSON_CreateObject();
-	if (map == NULL || !cJSON_AddStringToObject(map, f->name, valid_reason_name(r)))
-		abort(); /* as valid_check(): NULL must only ever mean "valid" */
-	return map;
-}
-
-cJSON *valid_merge_exact(cJSON *map, const struct valid_field *f, int found, const char *exact,
-    size_t len)
-{
-	const char *old = map != NULL
-	    ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(map, f->name))
-	    : NULL;
-	cJSON *verdict;
-
-	if (old != NULL && (strcmp(old, valid_reason_name(VALID_REQUIRED)) == 0 ||
-			       strcmp(old, valid_reason_name(VALID_INVALID_TYPE)) == 0))
-		return map;
-	if (found == 0 && old == NULL)
-		return map; /* absent and optional: nothing to say */
-	verdict = valid_exact(f, found, exact, len);
-	if (map != NULL)
-		cJSON_DeleteItemFromObjectCaseSensitive(map, f->name);
-	if (verdict != NULL) {
-		if (map == NULL) {
-			map = verdict;
-		} else {
-			cJSON *item = cJSON_DetachItemFromObjectCaseSensitive(verdict, f->name);
-
-			cJSON_AddItemToObject(map, f->name, item);
-			cJSON_Delete(verdict);
-		}
-	}
-	if (map != NULL && map->child == NULL) {
-		cJSON_Delete(map);
-		map = NULL;
-	}
-	return map;
 }

@@ -9,11 +9,17 @@
  *		{ "username", 1, 3, 32, valid_username_format, NULL },
  *		{ "password", 1, (size_t)c->cfg->password_min_length, 128, NULL, NULL },
  *	};
- *	const char *v[2];
+ *	struct valid_value v[2] = { { NULL, 0 } };
  *
- *	if (valid_reply(c, valid_check(body, fields, 2, v)))
+ *	if (valid_reply(c, valid_body(c->req->body, c->req->body_len, fields, 2, v)))
  *		goto out;	(422 answered)
- *	... v[0] is the username, v[1] the password ...
+ *	... v[0].s is the username, v[1].s / v[1].len the password ...
+ *	out: valid_values_free(v, 2);
+ *
+ * The table is checked in one pass over the exact bytes of the body, not
+ * over cJSON's view of it: cJSON ends a string at an escaped NUL, so it
+ * would take the member "password\u0000" for "password", and cut a value
+ * holding U+0000.  Field names are exact bytes; values keep every byte.
  *
  * Bounds that come from the configuration (PASSWORD_MIN_LENGTH) go straight
  * into the initializer: the table is an automatic `const` array in the
@@ -24,17 +30,20 @@
  * order, each stopping at the first failure of a field:
  *   absent            -> required (skipped when optional)
  *   not a string      -> invalid_type (null, numbers, objects... included)
- *   < min_chars       -> too_short   (counted in Unicode code points)
+ *   < min_chars       -> too_short   (counted in Unicode code points, U+0000 too)
  *   > max_chars       -> too_long    (max_chars 0: no bound)
- *   format(s) == 0    -> invalid_format
+ *   format(s) == 0    -> invalid_format (a U+0000 fails any format)
  *   not in choices    -> invalid_format
- * Keys are matched case-sensitively, as JSON keys are.
+ * Keys are matched on their exact bytes, case-sensitively, as JSON keys are;
+ * when a name comes twice, the first member counts.
  */
 #ifndef PORTCULLIS_VALIDATE_H
 #define PORTCULLIS_VALIDATE_H
 
 #include <cJSON.h>
 #include <stddef.h>
+
+#define VALID_FIELDS_MAX 16 /* fields in one table */
 
 struct ctx;
 
@@ -62,9 +71,9 @@ struct valid_field {
 const char *valid_reason_name(enum valid_reason r);
 
 /*
- * The number of code points of `s`, a valid UTF-8 string (what cJSON gives
- * back from a body body_json_valid() accepted): the bytes that are not
- * continuation bytes.  0 for NULL.
+ * The number of code points of `s`, a valid UTF-8 string (as decoded from a
+ * body body_json_valid() accepted): the bytes that are not continuation
+ * bytes.  0 for NULL.
  */
 size_t valid_utf8_chars(const char *s);
 
@@ -78,38 +87,30 @@ int valid_username_format(const char *s);
  */
 enum valid_reason valid_string(const char *s, const struct valid_field *f);
 
-/*
- * Checks the `n` fields of `obj` (a JSON object).  Returns NULL when every
- * field is valid, with values[i] pointing at field i's string inside `obj`
- * (valid as long as `obj` is), or NULL for an optional field that is absent.
- * Otherwise returns a new object mapping each failing field name, in table
- * order, to its reason name ({"password": "too_short"}), owned by the caller
- * (hand it to valid_reply() or resp_error(), or cJSON_Delete it); values[i]
- * is then NULL for each failing field.  An `obj` that is not an object gives
- * {"body": "invalid_type"}.  Running out of memory aborts the process: a
- * NULL from here must only ever mean "valid".
- */
-cJSON *valid_check(const cJSON *obj, const struct valid_field *fields, size_t n,
-    const char *values[]);
+/* A field's value as sent: its exact bytes, U+0000 included. */
+struct valid_value {
+	char *s;    /* malloc'd and NUL-terminated; NULL when absent or failing */
+	size_t len; /* bytes, without the terminator */
+};
 
 /*
- * Checks field `f` again on its exact bytes (see body_exact_string(), which
- * keeps an escaped NUL that cJSON would cut the string at): `found` 0 or a
- * NUL in a field with a format is invalid_format, and the bounds are
- * counted on all `len` bytes.  Returns NULL when valid, else a new fields map
- * ({"password": "too_long"}) for valid_reply().
+ * Checks the `n` fields (at most VALID_FIELDS_MAX) against the top-level
+ * object of `body`, `len` bytes that body_read_json() accepted, in one pass
+ * over its exact bytes (body_members()).  Returns NULL when every field is
+ * valid.  Otherwise returns a new object mapping each failing field name, in
+ * table order, to its reason name ({"password": "too_short"}), owned by the
+ * caller (hand it to valid_reply() or resp_error(), or cJSON_Delete it); a
+ * body whose top level is not an object gives {"body": "invalid_type"}.
+ * Either way values[i] holds the value of each field that passed (s NULL for
+ * the others and for an absent optional field): release them with
+ * valid_values_free().  Running out of memory aborts the process: a NULL
+ * from here must only ever mean "valid".
  */
-cJSON *valid_exact(const struct valid_field *f, int found, const char *exact, size_t len);
+cJSON *valid_body(const char *body, size_t len, const struct valid_field *fields, size_t n,
+    struct valid_value values[]);
 
-/*
- * Merges the exact-bytes verdict on field `f` into the map `map` from
- * valid_check() (either may be NULL): when the field was present as a
- * string, its entry is replaced by what valid_exact() says on the exact
- * bytes (so a password holding U+0000 is measured in full); a `required`
- * or `invalid_type` entry is kept.  Returns the map (NULL when empty).
- */
-cJSON *valid_merge_exact(cJSON *map, const struct valid_field *f, int found, const char *exact,
-    size_t len);
+/* Wipes (they may be credentials) and frees values[0..n); each is left empty. */
+void valid_values_free(struct valid_value values[], size_t n);
 
 /*
  * With `fields` NULL, does nothing and returns 0.  Otherwise takes ownership

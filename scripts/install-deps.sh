@@ -8,7 +8,7 @@
 #                           openssl, curl
 #   install-deps.sh test    run + what the tests use (jq, iproute2, prometheus, python3-yaml,
 #                           chromium, docker-compose and shellcheck for `make check`,
-#                           binutils, pgbouncer; nodejs and npm only where there is no npm at all:
+#                           binutils, pgbouncer, clang with libFuzzer for tests/fuzz/; nodejs and npm only where there is no npm at all:
 #                           the machines' Node.js 20 ships its own, and conflicts with Debian's npm)
 #
 # Each package is checked with one dpkg-query call; only when something is
@@ -26,7 +26,8 @@ RUN=("${BUILD[@]}" postgresql-15 postgresql-client-15 redis-server redis-tools
 	lighttpd lighttpd-mod-openssl lighttpd-modules-lua apache2
 	libapache2-mod-fcgid spawn-fcgi openssl curl ca-certificates procps
 	util-linux)
-TEST=("${RUN[@]}" jq iproute2 prometheus python3-yaml chromium docker-compose shellcheck binutils pgbouncer)
+TEST=("${RUN[@]}" jq iproute2 prometheus python3-yaml chromium docker-compose shellcheck binutils pgbouncer
+	clang libclang-rt-14-dev)
 command -v npm >/dev/null || TEST+=(nodejs npm)
 
 case "${1-}" in

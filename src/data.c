@@ -252,7 +252,7 @@ static void list_items(struct ctx *c)
 		return;
 	found = req_query_param(c->req, "limit", text, sizeof(text));
 	if (found != 0) {
-		char *end;
+		char *end = text; /* read below even when strtol is not called */
 
 		limit = found == 1 && text[0] >= '0' && text[0] <= '9' ? strtol(text, &end, 10) : -1;
 		if (found != 1 || *end != '\0' || limit < 1 || limit > LIST_MAX) {

@@ -89,8 +89,8 @@ static void login(struct ctx *c)
 		{ "password", 1, 0, 0, NULL, NULL },
 		{ "token_transport", 0, 0, 0, NULL, transports },
 	};
-	const char *v[3], *params[1];
-	cJSON *body = NULL;
+	struct valid_value v[3] = { { NULL, 0 }, { NULL, 0 }, { NULL, 0 } };
+	const char *params[1];
 	char *password = NULL, *username = NULL;
 	size_t password_len = 0, username_len = 0;
 	unsigned char name_hash[CRYPTO_SHA256_LEN];
@@ -104,17 +104,20 @@ static void login(struct ctx *c)
 	long retry_after;
 
 	sess_purge_later(c->app);
-	br = body_parse_json(c->req, (size_t)c->cfg->max_body_bytes, 1, &body);
+	br = body_read_json(c->req, (size_t)c->cfg->max_body_bytes);
 	if (br != BODY_JSON_OK) {
 		body_reply_error(c, br);
 		return;
 	}
-	if (valid_reply(c, valid_check(body, fields, 3, v)))
+	/* Checked on the exact bytes: a password keeps its U+0000 (validate.h). */
+	if (valid_reply(c, valid_body(c->req->body, c->req->body_len, fields, 3, v)))
 		goto out;
-	bearer = v[2] != NULL && strcmp(v[2], "bearer") == 0;
-	if (body_exact_string(c->req, "username", &username, &username_len) < 0 ||
-	    body_exact_string(c->req, "password", &password, &password_len) < 0 ||
-	    guard_name_hash(c->cfg, v[0], name_hash) != 0)
+	username = v[0].s;
+	username_len = v[0].len;
+	password = v[1].s;
+	password_len = v[1].len;
+	bearer = v[2].s != NULL && strcmp(v[2].s, "bearer") == 0;
+	if (guard_name_hash(c->cfg, username, name_hash) != 0)
 		goto out; /* out of memory: 500 */
 
 	st = guard_check(c->app, name_hash, &locked, &retry_after);
@@ -126,9 +129,9 @@ static void login(struct ctx *c)
 	}
 
 	/* A name with an escaped NUL, or outside the rules, cannot exist: look up nothing. */
-	if (username != NULL && username_len == strlen(v[0]) && username_len >= 3 &&
-	    username_len <= 32 && valid_username_format(v[0])) {
-		params[0] = v[0];
+	if (username != NULL && username_len == strlen(username) && username_len >= 3 &&
+	    username_len <= 32 && valid_username_format(username)) {
+		params[0] = username;
 		st = db_exec(&c->app->db,
 		    "SELECT id::text, username, " USER_CREATED_AT_SQL("created_at") ", password_hash,"
 		    " password_version::text FROM users WHERE lower(username) = lower($1)",
@@ -186,12 +189,7 @@ db_failed:
 out:
 	PQclear(res);
 	sess_tokens_free(&t);
-	free(username);
-	if (password != NULL) {
-		explicit_bzero(password, password_len);
-		free(password);
-	}
-	cJSON_Delete(body);
+	valid_values_free(v, 3);
 }
 
 static const struct route routes[] = {

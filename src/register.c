@@ -21,40 +21,27 @@ static void register_user(struct ctx *c)
 		{ "username", 1, 3, 32, valid_username_format, NULL },
 		{ "password", 1, (size_t)c->cfg->password_min_length, 128, NULL, NULL },
 	};
-	const char *v[2], *params[2];
-	cJSON *body = NULL;
-	char *password = NULL, *username = NULL, hash[PW_HASH_MAX] = "", sqlstate[6];
-	size_t password_len = 0, username_len = 0;
-	cJSON *bad;
-	int found;
+	struct valid_value v[2] = { { NULL, 0 }, { NULL, 0 } };
+	const char *params[2];
+	char hash[PW_HASH_MAX] = "", sqlstate[6];
 	PGresult *res;
 	enum body_result br;
 	enum db_status st;
 	struct user u;
 
-	br = body_parse_json(c->req, (size_t)c->cfg->max_body_bytes, 1, &body);
+	br = body_read_json(c->req, (size_t)c->cfg->max_body_bytes);
 	if (br != BODY_JSON_OK) {
 		body_reply_error(c, br);
 		return;
 	}
-	/*
-	 * cJSON stops a string at an escaped NUL, so the bounds and format of
-	 * both fields are settled on their exact bytes.
-	 */
-	bad = valid_check(body, fields, 2, v);
-	if ((found = body_exact_string(c->req, "username", &username, &username_len)) < 0)
+	/* Both fields are checked and kept on their exact bytes (validate.h). */
+	if (valid_reply(c, valid_body(c->req->body, c->req->body_len, fields, 2, v)))
 		goto out;
-	bad = valid_merge_exact(bad, &fields[0], found, username, username_len);
-	if ((found = body_exact_string(c->req, "password", &password, &password_len)) < 0)
-		goto out;
-	bad = valid_merge_exact(bad, &fields[1], found, password, password_len);
-	if (valid_reply(c, bad))
-		goto out;
-	if (pw_hash(password, password_len, (int)c->cfg->bcrypt_cost, hash) != 0) {
+	if (pw_hash(v[1].s, v[1].len, (int)c->cfg->bcrypt_cost, hash) != 0) {
 		resp_json(c->resp, c->req, 500, NULL);
 		goto out;
 	}
-	params[0] = username; /* the exact bytes, which the checks above passed */
+	params[0] = v[0].s; /* the exact bytes, which the checks above passed */
 	params[1] = hash;
 	st = db_exec(&c->app->db,
 	    "INSERT INTO users (username, password_hash) VALUES ($1, $2)"
@@ -84,13 +71,8 @@ static void register_user(struct ctx *c)
 	}
 	PQclear(res);
 out:
-	free(username);
-	if (password != NULL) {
-		explicit_bzero(password, password_len);
-		free(password);
-	}
+	valid_values_free(v, 2);
 	explicit_bzero(hash, sizeof(hash));
-	cJSON_Delete(body);
 }
 
 static const struct route routes[] = {

@@ -40,33 +40,38 @@ static int has_body(const struct request *req)
 
 /*
  * The optional JSON body of refresh and logout: `*token` is its
- * "refresh_token" (NULL when absent).  Returns 0, or 1 when it answered an
- * error (a body that is there must be valid).
+ * "refresh_token" (NULL when absent), held by `*body` (valid_values_free()).
+ * Returns 0, or 1 when it answered an error (a body that is there must be
+ * valid).
  */
-static int optional_token_body(struct ctx *c, cJSON **body, const char **token)
+static int optional_token_body(struct ctx *c, struct valid_value *body, const char **token)
 {
 	static const struct valid_field fields[] = {
 		{ "refresh_token", 0, 0, 0, NULL, NULL },
 	};
 	enum body_result br;
+	int r;
 
-	*body = NULL;
+	body->s = NULL;
+	body->len = 0;
 	*token = NULL;
 	if (!has_body(c->req))
 		return 0;
-	br = body_parse_json(c->req, (size_t)c->cfg->max_body_bytes, 1, body);
+	br = body_read_json(c->req, (size_t)c->cfg->max_body_bytes);
 	if (br != BODY_JSON_OK) {
 		body_reply_error(c, br);
 		return 1;
 	}
-	return valid_reply(c, valid_check(*body, fields, 1, token));
+	r = valid_reply(c, valid_body(c->req->body, c->req->body_len, fields, 1, body));
+	*token = body->s;
+	return r;
 }
 
 static void refresh(struct ctx *c)
 {
 	char cookie[SESS_REFRESH_LEN + 2];
 	const char *token;
-	cJSON *body = NULL;
+	struct valid_value body = { NULL, 0 };
 	struct sess_tokens t = { 0 };
 	struct user u;
 	int bearer;
@@ -113,7 +118,7 @@ static void refresh(struct ctx *c)
 out:
 	explicit_bzero(cookie, sizeof(cookie));
 	sess_tokens_free(&t);
-	cJSON_Delete(body);
+	valid_values_free(&body, 1);
 }
 
 static void logout(struct ctx *c)
@@ -121,7 +126,7 @@ static void logout(struct ctx *c)
 	char cookie[SESS_REFRESH_LEN + 2] = "";
 	const char *token;
 	const char *sid = NULL;
-	cJSON *body = NULL;
+	struct valid_value body = { NULL, 0 };
 	struct auth a;
 	char access[TOKEN_MAX_LEN + 1];
 	int via_cookie = 0, have_access;
@@ -159,7 +164,7 @@ static void logout(struct ctx *c)
 out:
 	explicit_bzero(access, sizeof(access));
 	explicit_bzero(cookie, sizeof(cookie));
-	cJSON_Delete(body);
+	valid_values_free(&body, 1);
 }
 
 /* The failed-login 429: Retry-After, not the RateLimit fields; not spent from the auth budget. */
@@ -179,17 +184,17 @@ static void change_password(struct ctx *c)
 		{ "current_password", 1, 0, 0, NULL, NULL },
 		{ "new_password", 1, (size_t)c->cfg->password_min_length, 128, NULL, NULL },
 	};
-	const char *v[2], *params[1];
+	struct valid_value v[2] = { { NULL, 0 }, { NULL, 0 } };
+	const char *params[1];
 	char *current = NULL, *fresh = NULL, hash[PW_HASH_MAX] = "";
 	size_t current_len = 0, fresh_len = 0;
 	unsigned char name_hash[CRYPTO_SHA256_LEN];
-	cJSON *body = NULL, *bad;
 	PGresult *res = NULL;
 	struct auth a;
 	enum auth_result ar;
 	enum body_result br;
 	enum db_status st;
-	int found, locked, ok;
+	int locked, ok;
 	long retry_after;
 
 	ar = auth_require(c, &a, NULL);
@@ -199,19 +204,18 @@ static void change_password(struct ctx *c)
 		auth_reply(c, ar);
 		return;
 	}
-	br = body_parse_json(c->req, (size_t)c->cfg->max_body_bytes, 1, &body);
+	br = body_read_json(c->req, (size_t)c->cfg->max_body_bytes);
 	if (br != BODY_JSON_OK) {
 		body_reply_error(c, br);
 		return;
 	}
-	/* The new password's bounds are counted on its exact bytes (see register.c). */
-	bad = valid_check(body, fields, 2, v);
-	if (body_exact_string(c->req, "current_password", &current, &current_len) < 0 ||
-	    (found = body_exact_string(c->req, "new_password", &fresh, &fresh_len)) < 0)
+	/* Both passwords are checked and kept on their exact bytes (validate.h). */
+	if (valid_reply(c, valid_body(c->req->body, c->req->body_len, fields, 2, v)))
 		goto out;
-	bad = valid_merge_exact(bad, &fields[1], found, fresh, fresh_len);
-	if (valid_reply(c, bad))
-		goto out;
+	current = v[0].s;
+	current_len = v[0].len;
+	fresh = v[1].s;
+	fresh_len = v[1].len;
 
 	params[0] = a.claims.sub;
 	st = db_exec(&c->app->db, "SELECT username, password_hash FROM users WHERE id = $1::uuid", 1,
@@ -271,15 +275,7 @@ db_failed:
 out:
 	PQclear(res);
 	explicit_bzero(hash, sizeof(hash));
-	if (current != NULL) {
-		explicit_bzero(current, current_len);
-		free(current);
-	}
-	if (fresh != NULL) {
-		explicit_bzero(fresh, fresh_len);
-		free(fresh);
-	}
-	cJSON_Delete(body);
+	valid_values_free(v, 2);
 }
 
 /* GET /api/me: its Redis work (revocation + the user's record) rides on the request's round trip. */

@@ -9,10 +9,16 @@
 #    use tools installed from tests/static/package-lock.json.
 # 1. C unit tests of lib/, built plain (build/test/) and with ASan + UBSan
 #    (build/san/); every "ok"/"not ok" line they print counts.
-# 2. The integration suite (tests/integration/run.sh): a private stack of
+# 2. The libFuzzer harnesses of build/fuzz/ (`make fuzz`, tests/fuzz/): each
+#    replays its committed corpus (seeds and kept crash inputs), then fuzzes
+#    for FUZZ_SECONDS (default 20) from a scratch copy, FUZZ_JOBS (default 2)
+#    at a time; a crash, leak or sanitizer report is a "not ok" line.
+# 3. The integration suite (tests/integration/run.sh): a private stack of
 #    its own (PostgreSQL, Redis, lighttpd with the responders) on test ports
-#    under var/test, driven with curl over HTTPS, stopped at the end.
-# 3. The cluster test (tests/cluster/run.sh): two web hosts in network
+#    under var/test, driven with curl over HTTPS, stopped at the end.  Its
+#    lighttpd pass runs the responders built with ASan + UBSan
+#    (build/san/cgi-bin, `make san-responders`); a report of theirs fails it.
+# 4. The cluster test (tests/cluster/run.sh): two web hosts in network
 #    namespaces, PgBouncer, Redis with Sentinel, a failover.
 #
 # A test program that crashes or exits non-zero without a "not ok" line
@@ -68,10 +74,67 @@ run_static() {
 	done
 }
 
+# fuzz_one BIN OUT - the corpus replay and the bounded run of harness BIN,
+# as TAP lines on stdout; the libFuzzer output goes to OUT.*.
+fuzz_one() {
+	local bin=$1 out=$2 name=${1##*/} corpus work status execs crash
+	corpus=tests/fuzz/corpus/$name
+	work=build/fuzz-run/$name
+	rm -rf "$work"
+	mkdir -p "$work/corpus" "$work/crashes" "$corpus"
+	timeout 300 "$bin" -runs=0 "$corpus" >"$out.replay" 2>&1
+	status=$?
+	if [ "$status" -eq 0 ]; then
+		echo "ok - fuzz $name: the $(find "$corpus" -type f | wc -l) inputs of $corpus run clean"
+	else
+		echo "not ok - fuzz $name: replaying $corpus (status $status, see $out.replay)"
+		grep -E 'ERROR|SUMMARY|assertion|runtime error' "$out.replay" | head -n 5 | sed 's/^/#   /'
+	fi
+	timeout $((FUZZ_SECONDS + 120)) "$bin" -max_total_time="$FUZZ_SECONDS" -max_len=4096 \
+		-print_final_stats=1 -artifact_prefix="$work/crashes/" \
+		"$work/corpus" "$corpus" >"$out" 2>&1
+	status=$?
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out")
+	crash=$(find "$work/crashes" -type f | head -n 1)
+	if [ "$status" -eq 0 ] && [ -z "$crash" ]; then
+		echo "ok - fuzz $name: ${execs:-?} executions in ${FUZZ_SECONDS} s, no crash, leak or sanitizer report"
+	else
+		echo "not ok - fuzz $name: status $status${crash:+, input kept in $crash} (see $out)"
+		grep -E 'ERROR|SUMMARY|assertion|runtime error' "$out" | head -n 5 | sed 's/^/#   /'
+	fi
+}
+
+# run_fuzz - every harness, FUZZ_JOBS (default 2, one a core) at a time.
+run_fuzz() {
+	local bin out running=0 bins=()
+	for bin in build/fuzz/*; do
+		[ -f "$bin" ] && [ -x "$bin" ] && bins+=("$bin")
+	done
+	echo "# fuzz: ${#bins[@]} harnesses, ${FUZZ_SECONDS} s each, ${FUZZ_JOBS} at a time"
+	for bin in "${bins[@]}"; do
+		if [ "$running" -ge "$FUZZ_JOBS" ]; then
+			wait -n
+			running=$((running - 1))
+		fi
+		out=$log_dir/fuzz_${bin##*/}.out
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+			fuzz_one "$bin" "$out" >"$out.tap" &
+		running=$((running + 1))
+	done
+	wait
+	for bin in "${bins[@]}"; do
+		out=$log_dir/fuzz_${bin##*/}.out
+		echo "# fuzz: ${bin##*/}"
+		grep -E '^(not ok|#   )' "$out.tap" || true
+		count "$out.tap" 0 "fuzz ${bin##*/}"
+	done
+}
+
 run_integration() {
 	local out=$log_dir/integration.out status
 	echo "# integration: tests/integration/run.sh"
-	timeout 1800 tests/integration/run.sh 2>&1 | tee "$out" | grep -E '^(not ok|# )'
+	TEST_SAN_CGI_DIR=${TEST_SAN_CGI_DIR-build/san/cgi-bin} \
+		timeout 1800 tests/integration/run.sh 2>&1 | tee "$out" | grep -E '^(not ok|# )'
 	status=${PIPESTATUS[0]}
 	count "$out" "$status" "integration suite"
 }
@@ -86,6 +149,8 @@ run_cluster() {
 	count "$out" "$status" "cluster test"
 }
 
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_JOBS=${FUZZ_JOBS:-2}
 case "${1-}" in
 unit)
 	run_unit
@@ -95,6 +160,7 @@ check) run_static all ;;
 *)
 	run_static all
 	run_unit
+	run_fuzz
 	run_integration
 	run_cluster
 	;;

@@ -26,13 +26,15 @@
 #               sent its request (or its body) before it drops it  (default 20)
 #   API_DOCS    `on`: the web server serves openapi.yaml at /api/docs as a
 #               static file (application/yaml)               (default off)
+#   CGI_DIR     where lighttpd finds the responders (default <root>/cgi-bin;
+#               the test suite's lighttpd pass runs build/san/cgi-bin)
 # and from the contract: HTTP_PORT (8080), HTTPS_PORT (8443), MAX_BODY_BYTES
 # (65536, sizes lighttpd's request limit), LOG_LEVEL (info), DATABASE_URL,
 # REDIS_URL, JWT_SECRET, IP_HASH_SECRET, CORS_ALLOWED_ORIGINS.
 #
 # After config_load:
 #   ROOT, ENV_FILE, VAR_DIR, PG_PORT, REDIS_PORT, FCGI_PROCS, APACHE_MODE,
-#   WEB_READ_TIMEOUT, HTTP_PORT, HTTPS_PORT     plain variables
+#   WEB_READ_TIMEOUT, CGI_DIR, HTTP_PORT, HTTPS_PORT     plain variables
 #   CONF[KEY]      every responder setting that has a value (environment,
 #                  .env, or a stack default); unset keys are left out so the
 #                  responders apply their own defaults.
@@ -50,7 +52,7 @@ CONFIG_KEYS=(
 	METRICS_TOKEN_FILE
 	REDIS_SENTINELS REDIS_MASTER_NAME REDIS_SENTINEL_PASSWORD REDIS_SENTINEL_PASSWORD_FILE
 )
-STACK_KEYS=(VAR_DIR PG_PORT REDIS_PORT FCGI_PROCS APACHE_MODE WEB_READ_TIMEOUT API_DOCS)
+STACK_KEYS=(VAR_DIR PG_PORT REDIS_PORT FCGI_PROCS APACHE_MODE WEB_READ_TIMEOUT API_DOCS CGI_DIR)
 
 declare -gA DOTENV=()
 declare -gA CONF=()
@@ -140,6 +142,10 @@ config_load() {
 	APACHE_MODE=$(cfg_get APACHE_MODE fcgid)
 	WEB_READ_TIMEOUT=$(cfg_get WEB_READ_TIMEOUT 20)
 	API_DOCS=$(cfg_get API_DOCS off)
+	CGI_DIR=$(cfg_get CGI_DIR "$ROOT/cgi-bin")
+	[[ $CGI_DIR == /* ]] || CGI_DIR=$ROOT/$CGI_DIR
+	CGI_DIR=$(realpath -m -- "$CGI_DIR")
+	check_path CGI_DIR "$CGI_DIR"
 	HTTP_PORT=$(cfg_get HTTP_PORT 8080)
 	HTTPS_PORT=$(cfg_get HTTPS_PORT 8443)
 

@@ -25,6 +25,16 @@ WEB_USER=www-data
 
 web_kind() { printf '%s' "${CONF[WEB_SERVER]:-lighttpd}"; }
 
+# web_cgi_dir - where this web server runs the responders from: CGI_DIR for
+# lighttpd (sanitized builds in the test suite), cgi-bin/ for Apache.
+web_cgi_dir() {
+	if [ "$(web_kind)" = apache ]; then
+		printf '%s' "$ROOT/cgi-bin"
+	else
+		printf '%s' "$CGI_DIR"
+	fi
+}
+
 web_paths() {
 	LT_CONF_DIR=$VAR_DIR/lighttpd
 	LT_CONF=$LT_CONF_DIR/lighttpd.conf
@@ -61,6 +71,10 @@ web_env() {
 	# PORTCULLIS_STACK marks this stack's processes (see web_orphans).
 	RESP_ENV=("PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
 		"PORTCULLIS_ENV_FILE=$envfile" "PORTCULLIS_STACK=$VAR_DIR")
+	# Responders built with sanitizers (CGI_DIR) read their options here.
+	for key in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+		[ -z "${!key-}" ] || RESP_ENV+=("$key=${!key}")
+	done
 	for key in "${!CONF[@]}"; do
 		RESP_ENV+=("$key=${CONF[$key]}")
 	done
@@ -93,7 +107,7 @@ web_prepare_dirs() {
 	fi
 	if is_root; then
 		chown -R "$WEB_USER:$WEB_USER" "$RUN_DIR"
-		require_reach "$WEB_USER" "$ROOT/cgi-bin" web
+		require_reach "$WEB_USER" "$(web_cgi_dir)" web
 		require_reach "$WEB_USER" "$ROOT/scripts" web
 		require_reach "$WEB_USER" "$RUN_DIR" web
 		# Read at request time, after the drop to www-data.
@@ -130,7 +144,7 @@ web_render_values() {
 	grep -q ' lo$' /proc/net/if_inet6 2>/dev/null || WEB_IF_IPV6="# "
 	WEB_RESPONDERS=(health register login session data)
 	WEB_IF_METRICS="# "
-	if [ -x "$ROOT/cgi-bin/metrics" ]; then
+	if [ -x "$(web_cgi_dir)/metrics" ]; then
 		WEB_IF_METRICS=""
 		WEB_RESPONDERS+=(metrics)
 	fi
@@ -147,7 +161,7 @@ web_render_values() {
 	fi
 	local name
 	for name in "${WEB_RESPONDERS[@]}"; do
-		[ -x "$ROOT/cgi-bin/$name" ] || die "web: $ROOT/cgi-bin/$name is missing (run make)"
+		[ -x "$(web_cgi_dir)/$name" ] || die "web: $(web_cgi_dir)/$name is missing (run make)"
 	done
 }
 
@@ -158,7 +172,7 @@ lighttpd_render() {
 	[ "${#sock}" -le 107 ] || die "web: VAR_DIR is too long for unix sockets ($sock)"
 	render "$ROOT/lighttpd/lighttpd.conf.in" "$LT_CONF" \
 		"ROOT=$ROOT" "RUN_DIR=$RUN_DIR" "LOG_DIR=$LOG_DIR" \
-		"HTTP_PORT=$HTTP_PORT" "HTTPS_PORT=$HTTPS_PORT" \
+		"HTTP_PORT=$HTTP_PORT" "HTTPS_PORT=$HTTPS_PORT" "CGI_DIR=$CGI_DIR" \
 		"FCGI_PROCS=$FCGI_PROCS" "MAX_REQUEST_KIB=$WEB_MAX_REQUEST_KIB" \
 		"READ_TIMEOUT=$WEB_READ_TIMEOUT" \
 		"TLS_CERT=$TLS_CERT" "TLS_KEY=$TLS_KEY" \
@@ -171,12 +185,12 @@ web_children() {
 	pgrep -P "$1" 2>/dev/null || true
 }
 
-# web_responders - the responder processes (from cgi-bin/) of this stack.
+# web_responders - the responder processes (from cgi-bin/ or CGI_DIR) of this stack.
 web_responders() {
 	local dir exe
 	for dir in /proc/[0-9]*; do
 		exe=$(readlink "$dir/exe" 2>/dev/null) || continue
-		[[ $exe == "$ROOT/cgi-bin/"* ]] || continue
+		[[ $exe == "$ROOT/cgi-bin/"* || $exe == "$CGI_DIR/"* ]] || continue
 		tr '\0' '\n' <"$dir/environ" 2>/dev/null |
 			grep -qxF "PORTCULLIS_STACK=$VAR_DIR" || continue
 		printf '%s\n' "${dir#/proc/}"
@@ -192,7 +206,7 @@ web_orphans() {
 	for dir in /proc/[0-9]*; do
 		exe=$(readlink "$dir/exe" 2>/dev/null) || continue
 		case "$exe" in
-		"$ROOT/cgi-bin/"* | */sed) ;;
+		"$ROOT/cgi-bin/"* | "$CGI_DIR/"* | */sed) ;;
 		*) continue ;;
 		esac
 		tr '\0' '\n' <"$dir/environ" 2>/dev/null |

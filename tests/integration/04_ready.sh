@@ -14,7 +14,7 @@ ready_is() { # STATUS PG REDIS
 # `make up`) run the same binaries, so match on the stack's environment marker.
 responder_pids() {
 	local pid
-	for pid in $(pgrep -f "$ROOT/cgi-bin/health"); do
+	for pid in $(pgrep -f "${CGI_DIR:-$ROOT/cgi-bin}/health"); do
 		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "PORTCULLIS_STACK=$VAR_DIR" &&
 			echo "$pid"
 	done | sort | tr '\n' ' '

@@ -143,7 +143,7 @@ stack_pids() {
 	local dir exe
 	for dir in /proc/[0-9]*; do
 		exe=$(readlink "$dir/exe" 2>/dev/null) || continue
-		[ "${exe% (deleted)}" = "$ROOT/cgi-bin/$1" ] || continue # (deleted): rebuilt since it started
+		[ "${exe% (deleted)}" = "${CGI_DIR:-$ROOT/cgi-bin}/$1" ] || continue # (deleted): rebuilt since it started
 		tr '\0' '\n' <"$dir/environ" 2>/dev/null | grep -qxF "PORTCULLIS_STACK=$VAR_DIR" || continue
 		printf '%s ' "${dir#/proc/}"
 	done

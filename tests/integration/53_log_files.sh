@@ -83,10 +83,10 @@ stack_pids() {
 	# One find over /proc (a readlink per process would fork hundreds of times).
 	while read -r dir exe; do
 		exe=${exe% (deleted)} # a binary rebuilt under a running process
-		[ "$exe" = "$ROOT/cgi-bin/$1" ] || continue
+		[ "$exe" = "${CGI_DIR:-$ROOT/cgi-bin}/$1" ] || continue
 		grep -qzxF "PORTCULLIS_STACK=$VAR_DIR" "$dir/environ" 2>/dev/null || continue
 		echo "${dir#/proc/}"
-	done < <(find /proc -mindepth 2 -maxdepth 2 -name exe -lname "$ROOT/cgi-bin/$1*" -printf '%h %l\n' 2>/dev/null) |
+	done < <(find /proc -mindepth 2 -maxdepth 2 -name exe -lname "${CGI_DIR:-$ROOT/cgi-bin}/$1*" -printf '%h %l\n' 2>/dev/null) |
 		sort -n
 }
 # hit ID - GET /api/health with X-Request-Id ID through the web server.

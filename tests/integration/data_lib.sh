@@ -153,7 +153,7 @@ burst() {
 # stack's PORTCULLIS_STACK marker (scripts/lib/web.sh puts it there).
 data_pids() {
 	local p stack=${VAR_DIR:-$ROOT/var/test}
-	for p in $(pgrep -f "$ROOT/cgi-bin/data"); do
+	for p in $(pgrep -f "${CGI_DIR:-$ROOT/cgi-bin}/data"); do
 		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "PORTCULLIS_STACK=$stack" && echo "$p"
 	done | sort -n | paste -sd' '
 }

@@ -19,6 +19,10 @@
 # picks passes, TEST_FILES (default every [0-9]*.sh) the tests, and
 # TEST_VAR_DIR, TEST_HTTP_PORT, TEST_HTTPS_PORT, TEST_PG_PORT,
 # TEST_REDIS_PORT, TEST_LOG_DIR move the suite's stack beside another one.
+# TEST_SAN_CGI_DIR (tests/run.sh sets it to build/san/cgi-bin, from `make
+# san-responders`) makes the lighttpd pass run the responders built with
+# ASan + UBSan from there: their reports go to files under
+# build/test-logs/san-lighttpd/, and each file is a failure of the pass.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
@@ -33,7 +37,8 @@ for v in DATABASE_URL REDIS_URL JWT_SECRET IP_HASH_SECRET JWT_ALGORITHM JWT_ISSU
 	METRICS_FILE APACHE_MODE WEB_READ_TIMEOUT FCGI_PROCS \
 	LOG_MAX_BYTES API_DOCS DATABASE_URL_FILE REDIS_URL_FILE JWT_SECRET_FILE \
 	IP_HASH_SECRET_FILE METRICS_TOKEN_FILE \
-	REDIS_SENTINELS REDIS_MASTER_NAME REDIS_SENTINEL_PASSWORD REDIS_SENTINEL_PASSWORD_FILE; do
+	REDIS_SENTINELS REDIS_MASTER_NAME REDIS_SENTINEL_PASSWORD REDIS_SENTINEL_PASSWORD_FILE \
+	CGI_DIR ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
 	unset "$v"
 done
 export ROOT
@@ -83,6 +88,44 @@ EOT
 	echo "ok - [$1] the test stack starts"
 }
 
+# san_begin NAME - with TEST_SAN_CGI_DIR, pass NAME (lighttpd only) runs the
+# sanitized responders, writing their reports under $LOGS/san-NAME/.
+san_begin() {
+	SAN_LOGS=
+	[ "$1" = lighttpd ] && [ -n "${TEST_SAN_CGI_DIR-}" ] || return 0
+	if [ ! -x "$TEST_SAN_CGI_DIR/health" ]; then
+		echo "not ok - [$1] sanitized responders in $TEST_SAN_CGI_DIR (make san-responders)"
+		return 0
+	fi
+	SAN_LOGS=$LOGS/san-$1
+	rm -rf "$SAN_LOGS"
+	mkdir -p "$SAN_LOGS"
+	chmod 0777 "$SAN_LOGS" # the responders run as www-data under root
+	CGI_DIR=$(realpath "$TEST_SAN_CGI_DIR")
+	export CGI_DIR
+	# Leaks are reported when a responder exits (the stack stops at the end).
+	export ASAN_OPTIONS="log_path=$SAN_LOGS/asan:detect_leaks=1:halt_on_error=1"
+	export UBSAN_OPTIONS="log_path=$SAN_LOGS/ubsan:print_stacktrace=1:halt_on_error=1"
+	echo "# [$1] responders from $CGI_DIR (ASan + UBSan)"
+}
+
+# san_end NAME - stops the stack (so the responders exit and LeakSanitizer
+# runs), then one "not ok" per sanitizer report, or one "ok".
+san_end() {
+	local f n=0
+	[ -n "$SAN_LOGS" ] || return 0
+	stop_stack
+	for f in "$SAN_LOGS"/*; do
+		[ -e "$f" ] || continue
+		n=$((n + 1))
+		echo "not ok - [$1] sanitizer report from a responder: ${f#"$ROOT"/}"
+		sed 's/^/#   /' "$f" | head -n 40
+	done
+	[ "$n" -gt 0 ] || echo "ok - [$1] no sanitizer report from the responders (ASan + UBSan)"
+	unset CGI_DIR ASAN_OPTIONS UBSAN_OPTIONS
+	SAN_LOGS=
+}
+
 # run_tests NAME FILE... - runs each test file, its lines tagged with NAME.
 run_tests() {
 	local name=$1 t status t0
@@ -110,7 +153,9 @@ for pass in ${TEST_PASSES:-lighttpd apache apache-proxy}; do
 	lighttpd | apache)
 		export WEB_SERVER=$pass APACHE_MODE=fcgid
 		echo "# pass: $pass"
+		san_begin "$pass"
 		fresh_stack "$pass" && run_tests "$pass" "${files[@]}"
+		san_end "$pass"
 		;;
 	apache-proxy)
 		export WEB_SERVER=apache APACHE_MODE=proxy-fcgi

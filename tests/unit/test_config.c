@@ -455,6 +455,54 @@ static void test_env_file_limits(void)
 	free(big);
 }
 
+/* cfg_load_text(): the same parser over a buffer, not NUL-terminated, never written. */
+static void test_load_text(void)
+{
+	static const char text[] = "# settings\nBCRYPT_COST=5\nexport JWT_ISSUER=\"me\" # c\n";
+	struct config cfg;
+	char err[CFG_ERR_MAX] = "", *buf, *big;
+	size_t len = sizeof(text) - 1, n = 64 * 1024 + 1;
+
+	reset_env();
+	buf = malloc(len); /* exactly the text: ASan sees a read past it */
+	big = malloc(n);
+	if (buf == NULL || big == NULL) {
+		CHECK_MSG(0, "malloc");
+		free(buf);
+		free(big);
+		return;
+	}
+	memcpy(buf, text, len);
+	CHECK(cfg_load_text(&cfg, buf, len, "mem.env", err, sizeof(err)) == 0);
+	CHECK(cfg.bcrypt_cost == 5);
+	CHECK_STR(cfg.jwt_issuer, "me");
+	CHECK(memcmp(buf, text, len) == 0); /* the caller's bytes are left alone */
+	cfg_free(&cfg);
+	/* the last line needs no newline; an empty text is the defaults */
+	CHECK(cfg_load_text(&cfg, "BCRYPT_COST=6", 13, "mem.env", err, sizeof(err)) == 0);
+	CHECK(cfg.bcrypt_cost == 6);
+	cfg_free(&cfg);
+	CHECK(cfg_load_text(&cfg, "", 0, "mem.env", err, sizeof(err)) == 0);
+	CHECK(cfg.bcrypt_cost == 12);
+	cfg_free(&cfg);
+	/* errors name the label and the line, as for a file */
+	CHECK(cfg_load_text(&cfg, "A=1\nNOEQUALS\n", 13, "mem.env", err, sizeof(err)) == -1);
+	CHECK(strstr(err, "mem.env:2:") != NULL);
+	CHECK(cfg.database_url == NULL);
+	CHECK(cfg_load_text(&cfg, "JWT_ISSUER=a\0b\n", 15, "mem.env", err, sizeof(err)) == -1);
+	CHECK(strstr(err, "NUL") != NULL);
+	CHECK(cfg_load_text(&cfg, "BCRYPT_COST=abc\n", 16, "mem.env", err, sizeof(err)) == -1);
+	CHECK(strstr(err, "BCRYPT_COST") != NULL);
+	memset(big, '#', n);
+	big[n - 1] = '\n';
+	CHECK(cfg_load_text(&cfg, big, n, "mem.env", err, sizeof(err)) == -1);
+	CHECK(strstr(err, "larger than") != NULL);
+	CHECK(cfg_load_text(&cfg, big, n - 1, "mem.env", err, sizeof(err)) == 0);
+	cfg_free(&cfg);
+	free(big);
+	free(buf);
+}
+
 static void test_ints(void)
 {
 	static const char *const bad[] = {
@@ -870,6 +918,7 @@ static void test_secret_files(void)
 
 int main(void)
 {
+	test_load_text();
 	test_defaults();
 	test_every_value_set();
 	test_env_wins();

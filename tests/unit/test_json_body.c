@@ -623,6 +623,93 @@ static void test_reply(void)
 	req_free(&req);
 }
 
+/* ---- body_members: the top-level object on its exact bytes ---- */
+
+/* What the walk saw, printed: name=value; (value <type> when not a string; \0 as "\0"). */
+static char seen[512];
+static int stop_after;
+
+static void put_bytes(const char *p, size_t n)
+{
+	size_t o = strlen(seen);
+
+	for (size_t i = 0; i < n && o + 3 < sizeof(seen); i++) {
+		if (p[i] == '\0') {
+			seen[o++] = '\\';
+			seen[o++] = '0';
+		} else {
+			seen[o++] = p[i];
+		}
+	}
+	seen[o] = '\0';
+}
+
+static int on_member(const struct body_member *m, void *arg)
+{
+	int *calls = arg;
+
+	CHECK_MSG(m->name[m->name_len] == '\0', "a member name is NUL-terminated");
+	put_bytes(m->name, m->name_len);
+	put_bytes("=", 1);
+	if (m->is_string) {
+		CHECK_MSG(m->value[m->value_len] == '\0', "a string value is NUL-terminated");
+		put_bytes(m->value, m->value_len);
+	} else {
+		CHECK_MSG(m->value == NULL && m->value_len == 0, "a non-string has no value");
+		put_bytes("<v>", 3);
+	}
+	put_bytes(";", 1);
+	return ++*calls == stop_after;
+}
+
+/* A string literal and its exact length (embedded NULs included). */
+#define S(lit) (lit), sizeof(lit) - 1
+
+static int walk(const char *body, size_t len)
+{
+	int calls = 0;
+
+	seen[0] = '\0';
+	return body_members(body, len, on_member, &calls);
+}
+
+static void test_members(void)
+{
+	stop_after = 0;
+	CHECK(walk(S("{\"a\":\"1\",\"b\":2,\"c\":{\"d\":\"x\"},\"e\":[\"f\"],\"g\":null}")) == 1);
+	CHECK_STR(seen, "a=1;b=<v>;c=<v>;e=<v>;g=<v>;");
+	CHECK(walk(S(" \r\n{ \"a\" : \"1\" , \"b\" :\t\"\" }\n")) == 1);
+	CHECK_STR(seen, "a=1;b=;");
+	CHECK(walk(S("{}")) == 1);
+	CHECK_STR(seen, "");
+	/* U+0000 neither ends nor shortens a name or a value */
+	CHECK(walk(S("{\"password\\u0000\":\"x\\u0000y\",\"\\u0000\":\"\"}")) == 1);
+	CHECK_STR(seen, "password\\0=x\\0y;\\0=;");
+	/* escapes are decoded: \" \\ \/ \b \f \n \r \t \uXXXX and surrogate pairs */
+	CHECK(walk(S("{\"q\\\"\":\"\\\\\\/\\b\\f\\n\\r\\t\",\"u\":\"\\u00e9\\ud83d\\ude00\"}")) == 1);
+	CHECK_STR(seen, "q\"=\\/\b\f\n\r\t;u=\xC3\xA9\xF0\x9F\x98\x80;");
+	/* a string holding what looks like structure is one value */
+	CHECK(walk(S("{\"a\":\"},{\\\"b\\\":\",\"c\":[{\"d\":\"]}\"}],\"e\":\"z\"}")) == 1);
+	CHECK_STR(seen, "a=},{\"b\":;c=<v>;e=z;");
+	/* numbers and literals of every shape are skipped whole */
+	CHECK(walk(S("{\"a\":-1.5e+3,\"b\":true,\"c\":false,\"d\":0,\"e\":\"end\"}")) == 1);
+	CHECK_STR(seen, "a=<v>;b=<v>;c=<v>;d=<v>;e=end;");
+	/* the callback can stop the walk */
+	stop_after = 1;
+	CHECK(walk(S("{\"a\":\"1\",\"b\":\"2\"}")) == 1);
+	CHECK_STR(seen, "a=1;");
+	stop_after = 0;
+	/* not an object, or not valid JSON: 0, never a call */
+	CHECK(walk(S("[{\"a\":\"1\"}]")) == 0);
+	CHECK(walk(S("\"a\"")) == 0);
+	CHECK(walk(S("{\"a\":\"1\"")) == 0);
+	CHECK(walk(S("{\"a\":\"1\"}x")) == 0);
+	CHECK(walk(S("{\"a\":\"1\"}\0")) == 0);
+	CHECK(walk(S("")) == 0);
+	CHECK(body_members(NULL, 0, on_member, NULL) == 0);
+	CHECK_STR(seen, "");
+}
+
 int main(void)
 {
 	test_grammar();
@@ -633,5 +720,6 @@ int main(void)
 	test_content_type();
 	test_parse();
 	test_reply();
+	test_members();
 	return check_summary();
 }

@@ -21,33 +21,56 @@ static const char *const transports[] = { "cookie", "bearer", NULL };
 /* A login-like table: the password minimum comes from a runtime value. */
 static size_t password_min = 12;
 
+/* The exact length of the last values check_body() copied out. */
+static size_t value_len[4];
+
+/*
+ * valid_body() over the JSON text body[0..len), with the values copied into
+ * statics (as C strings, lengths in value_len[]) so the checks can read
+ * them; the valid_value copies are freed here, as a handler frees them.
+ */
+static cJSON *check_body(const char *body, size_t len, const struct valid_field *fields,
+    size_t n, const char *v[])
+{
+	static char copies[4][8192];
+	struct valid_value vals[4];
+	cJSON *bad;
+
+	if (n > 4)
+		abort();
+	bad = valid_body(body, len, fields, n, vals);
+	for (size_t i = 0; i < n; i++) {
+		v[i] = NULL;
+		value_len[i] = vals[i].len;
+		if (vals[i].s != NULL) {
+			if (vals[i].len >= sizeof(copies[i]))
+				abort();
+			memcpy(copies[i], vals[i].s, vals[i].len + 1);
+			v[i] = copies[i];
+		}
+	}
+	valid_values_free(vals, n);
+	for (size_t i = 0; i < n; i++)
+		CHECK_MSG(vals[i].s == NULL && vals[i].len == 0, "valid_values_free empties each value");
+	return bad;
+}
+
 /*
  * Runs the register/login-like table over the JSON text `body` and returns
  * the failures printed compactly ("" when valid); `v` gets the values.
  */
-static const char *run(const char *body, const char *v[3])
+static const char *run_len(const char *body, size_t len, const char *v[3])
 {
-	static char printed[1024], copies[3][1024];
+	static char printed[1024];
 	const struct valid_field fields[] = {
 		{ "username", 1, 3, 32, valid_username_format, NULL },
 		{ "password", 1, password_min, 128, NULL, NULL },
 		{ "token_transport", 0, 0, 0, NULL, transports },
 	};
-	cJSON *obj = cJSON_Parse(body), *bad;
+	cJSON *bad;
 	char *s;
 
-	if (obj == NULL) {
-		printf("# test body does not parse: %s\n", body);
-		return "(unparsable test body)";
-	}
-	bad = valid_check(obj, fields, 3, v);
-	/* keep the values usable after obj is gone: copy them into statics */
-	for (int i = 0; i < 3; i++) {
-		if (v[i] != NULL) {
-			snprintf(copies[i], sizeof(copies[i]), "%s", v[i]);
-			v[i] = copies[i];
-		}
-	}
+	bad = check_body(body, len, fields, 3, v);
 	printed[0] = '\0';
 	if (bad != NULL) {
 		s = cJSON_PrintUnformatted(bad);
@@ -61,8 +84,12 @@ static const char *run(const char *body, const char *v[3])
 		}
 		cJSON_Delete(bad);
 	}
-	cJSON_Delete(obj);
 	return printed;
+}
+
+static const char *run(const char *body, const char *v[3])
+{
+	return run_len(body, strlen(body), v);
 }
 
 /* A string of `n` copies of `unit`, malloc'd. */
@@ -224,18 +251,23 @@ static void test_invalid_type(void)
 	{
 		const struct valid_field one[] = { { "a", 1, 0, 0, NULL, NULL } };
 		const char *w[1] = { "stale" };
-		cJSON *arr = cJSON_Parse("[\"a\"]"), *bad;
+		cJSON *bad;
 		char *s;
 
-		bad = valid_check(arr, one, 1, w);
+		bad = check_body("[\"a\"]", 5, one, 1, w);
 		s = cJSON_PrintUnformatted(bad);
 		CHECK_STR(s, "{\"body\":\"invalid_type\"}");
 		CHECK(w[0] == NULL);
 		free(s);
 		cJSON_Delete(bad);
-		cJSON_Delete(arr);
-		bad = valid_check(NULL, one, 1, w);
+		bad = check_body(NULL, 0, one, 1, w);
 		CHECK(bad != NULL);
+		cJSON_Delete(bad);
+		/* not JSON at all (a caller that skipped body_read_json()) */
+		bad = check_body("{\"a\":", 5, one, 1, w);
+		s = cJSON_PrintUnformatted(bad);
+		CHECK_STR(s, "{\"body\":\"invalid_type\"}");
+		free(s);
 		cJSON_Delete(bad);
 	}
 }
@@ -293,19 +325,15 @@ static void test_lengths(void)
 		const struct valid_field any[] = { { "x", 1, 0, 0, NULL, NULL } };
 		const char *w[1];
 		char *big = repeat("x", 5000), *body;
-		cJSON *obj, *bad;
+		cJSON *bad;
 
 		if (asprintf(&body, "{\"x\":\"%s\"}", big) < 0)
 			abort();
-		obj = cJSON_Parse(body);
-		bad = valid_check(obj, any, 1, w);
+		bad = check_body(body, strlen(body), any, 1, w);
 		CHECK(bad == NULL && w[0] != NULL && strlen(w[0]) == 5000);
 		cJSON_Delete(bad);
-		cJSON_Delete(obj);
-		obj = cJSON_Parse("{\"x\":\"\"}");
-		bad = valid_check(obj, any, 1, w);
+		bad = check_body("{\"x\":\"\"}", 8, any, 1, w);
 		CHECK(bad == NULL && w[0] != NULL && w[0][0] == '\0');
-		cJSON_Delete(obj);
 		free(body);
 		free(big);
 	}
@@ -405,7 +433,7 @@ static void written(char *message, size_t mlen, char *fields, size_t flen)
 	cJSON_Delete(b);
 }
 
-/* valid_check() of `body` against the register table, answered by valid_reply(). */
+/* valid_body() of `body` against the register table, answered by valid_reply(). */
 static int check_and_reply(const char *body)
 {
 	const struct valid_field fields[] = {
@@ -413,11 +441,8 @@ static int check_and_reply(const char *body)
 		{ "password", 1, password_min, 128, NULL, NULL },
 	};
 	const char *v[2];
-	cJSON *obj = cJSON_Parse(body);
-	int r = reply(valid_check(obj, fields, 2, v));
 
-	cJSON_Delete(obj);
-	return r;
+	return reply(check_body(body, strlen(body), fields, 2, v));
 }
 
 static void test_reply(void)
@@ -477,6 +502,69 @@ static void test_reply(void)
 	done();
 }
 
+/* ---- exact bytes: names and values as sent, U+0000 included ---- */
+
+static void test_exact_bytes(void)
+{
+	const char *v[3];
+
+	/* a name holding \u0000 is another name: the real field is missing */
+	CHECK_STR(run("{\"username\":\"bob_1\",\"password\\u0000\":\"correct horse battery\"}", v),
+	    "{\"password\":\"required\"}");
+	CHECK(v[1] == NULL);
+	CHECK_STR(run("{\"username\\u0000\":\"bob_1\",\"password\":\"correct horse battery\"}", v),
+	    "{\"username\":\"required\"}");
+	CHECK_STR(run("{\"\\u0000username\":\"bob_1\",\"password\\u0000x\":\"correct horse battery\"}",
+	    v), "{\"username\":\"required\",\"password\":\"required\"}");
+	CHECK_STR(run("{\"username\":\"bob_1\",\"password\":\"correct horse battery\","
+	    "\"token_transport\\u0000\":\"nonsense\"}", v), "");
+	CHECK(v[2] == NULL);
+	/* ...and does not hide the real one after it, or stand in for it */
+	CHECK_STR(run("{\"username\":\"bob_1\",\"password\\u0000\":\"x\","
+	    "\"password\":\"correct horse battery\"}", v), "");
+	CHECK_STR(v[1], "correct horse battery");
+	CHECK_STR(run("{\"username\":\"bob_1\",\"password\":\"correct horse battery\","
+	    "\"password\\u0000\":\"x\"}", v), "");
+	CHECK_STR(v[1], "correct horse battery");
+	/* a name spelled with other escapes is that name */
+	CHECK_STR(run("{\"user\\u006eame\":\"bob_1\",\"pass\\/word\":\"x\","
+	    "\"\\u0070assword\":\"correct horse battery\"}", v), "");
+	CHECK_STR(v[0], "bob_1");
+	CHECK_STR(v[1], "correct horse battery");
+	/* the first member of a name counts, whatever its type */
+	CHECK_STR(run("{\"username\":\"bob_1\",\"password\":\"correct horse battery\","
+	    "\"password\":\"short\"}", v), "");
+	CHECK_STR(v[1], "correct horse battery");
+	CHECK_STR(run("{\"username\":\"bob_1\",\"password\":7,"
+	    "\"password\":\"correct horse battery\"}", v), "{\"password\":\"invalid_type\"}");
+	/* nested members are not top-level fields */
+	CHECK_STR(run("{\"x\":{\"username\":\"bob_1\",\"password\":\"correct horse battery\"},"
+	    "\"y\":[\"password\",{\"password\":1}]}", v),
+	    "{\"username\":\"required\",\"password\":\"required\"}");
+
+	/* a value keeps every byte: its U+0000 and what follows */
+	CHECK_STR(run("{\"username\":\"bob_1\",\"password\":\"passwordpassword\\u0000x\"}", v), "");
+	CHECK(value_len[1] == 18 && memcmp(v[1], "passwordpassword\0x", 19) == 0);
+	/* bounds count U+0000 as the code point it is */
+	CHECK_STR(run("{\"username\":\"bob_1\",\"password\":\"abcdefghijk\\u0000\"}", v), "");
+	CHECK(value_len[1] == 12);
+	CHECK_STR(run("{\"username\":\"bob_1\",\"password\":\"abcdefghij\\u0000\"}", v),
+	    "{\"password\":\"too_short\"}");
+	CHECK_STR(run("{\"username\":\"bob_1\",\"password\":\"\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000"
+	    "\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\"}", v), "");
+	CHECK(value_len[1] == 12);
+	/* a U+0000 fails any format or choice, wherever it is */
+	CHECK_STR(run("{\"username\":\"abc\\u0000def\",\"password\":\"correct horse battery\"}", v),
+	    "{\"username\":\"invalid_format\"}");
+	CHECK_STR(run("{\"username\":\"bob_1\\u0000\",\"password\":\"correct horse battery\"}", v),
+	    "{\"username\":\"invalid_format\"}");
+	CHECK_STR(run("{\"username\":\"bob_1\",\"password\":\"correct horse battery\","
+	    "\"token_transport\":\"bearer\\u0000\"}", v), "{\"token_transport\":\"invalid_format\"}");
+	/* ...but bounds come first, as for any other value */
+	CHECK_STR(run("{\"username\":\"a\\u0000\",\"password\":\"correct horse battery\"}", v),
+	    "{\"username\":\"too_short\"}");
+}
+
 int main(void)
 {
 	test_helpers();
@@ -485,6 +573,7 @@ int main(void)
 	test_invalid_type();
 	test_lengths();
 	test_format_and_choices();
+	test_exact_bytes();
 	test_many();
 	test_reply();
 	return check_summary();
