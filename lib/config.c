@@ -29,6 +29,7 @@ enum cfg_type {
 	T_STRING,  /* any text up to VALUE_MAX_BYTES; NULL when unset and no default */
 	T_URL,     /* like T_STRING, but required */
 	T_SECRET,  /* required, at least SECRET_MIN_BYTES */
+	T_OPT_SECRET, /* empty, or at least SECRET_MIN_BYTES; NULL when unset */
 	T_INT,     /* decimal integer within [min, max] */
 	T_RATE,    /* "<requests>/<seconds>" or "0" */
 	T_ENUM,    /* one of `choices`, case-sensitive */
@@ -83,6 +84,7 @@ static const struct cfg_row table[] = {
 	{ "LOG_FILE", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(log_file) },
 	{ "LOG_MAX_BYTES", T_INT, "0", 0, 1L << 40, NULL, OFF(log_max_bytes) },
 	{ "METRICS_FILE", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(metrics_file) },
+	{ "METRICS_TOKEN", T_OPT_SECRET, NULL, 0, 0, NULL, OFF(metrics_token) },
 };
 
 #define NROWS (sizeof(table) / sizeof(table[0]))
@@ -460,6 +462,7 @@ static int set_row(struct config *cfg, const struct cfg_row *row, const char *v,
 	case T_URL:
 	case T_STRING:
 	case T_SECRET:
+	case T_OPT_SECRET:
 		if (len > VALUE_MAX_BYTES || has_control(v)) {
 			fail(err, errlen, "%s (from %s): must be at most %d bytes of printable text",
 			    row->name, source, VALUE_MAX_BYTES);
@@ -473,7 +476,8 @@ static int set_row(struct config *cfg, const struct cfg_row *row, const char *v,
 			fail(err, errlen, "%s (from %s): must not be empty", row->name, source);
 			return -1;
 		}
-		if (row->type == T_SECRET && len < SECRET_MIN_BYTES) {
+		if ((row->type == T_SECRET || (row->type == T_OPT_SECRET && len > 0)) &&
+		    len < SECRET_MIN_BYTES) {
 			fail(err, errlen, "%s (from %s): must be at least %d bytes (got %zu)",
 			    row->name, source, SECRET_MIN_BYTES, len);
 			return -1;
@@ -538,7 +542,7 @@ int cfg_load(struct config *cfg, const char *env_file, char *err, size_t errlen)
 		if (v == NULL)
 			v = row->def;
 		if (v == NULL) {
-			if (row->type == T_STRING)
+			if (row->type == T_STRING || row->type == T_OPT_SECRET)
 				continue;
 			fail(err, errlen, "%s: is not set%s", row->name,
 			    row->type == T_SECRET
@@ -602,6 +606,7 @@ void cfg_free(struct config *cfg)
 	free(cfg->web_server);
 	free(cfg->log_file);
 	free(cfg->metrics_file);
+	wipe_free(cfg->metrics_token);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

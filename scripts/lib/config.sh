@@ -26,6 +26,8 @@
 #               sent its request (or its body) before it drops it  (default 20)
 #   API_DOCS    `on`: the web server serves openapi.yaml at /api/docs as a
 #               static file (application/yaml)               (default off)
+#   WEB_MAX_CONNS_PER_IP  connections one client address may hold at the web
+#               server, trusted proxies exempt; 0 for no cap  (default 32)
 # and from the contract: HTTP_PORT (8080), HTTPS_PORT (8443), MAX_BODY_BYTES
 # (65536, sizes lighttpd's request limit), LOG_LEVEL (info), DATABASE_URL,
 # REDIS_URL, JWT_SECRET, IP_HASH_SECRET, CORS_ALLOWED_ORIGINS.
@@ -45,11 +47,12 @@ CONFIG_KEYS=(
 	RATE_LIMIT_AUTH RATE_LIMIT_API TRUSTED_PROXIES CORS_ALLOWED_ORIGINS
 	MAX_BODY_BYTES DATA_MAX_VALUE_BYTES DATA_MAX_KEYS CACHE_TTL
 	CACHE_MAX_ENTRIES CACHE_MAX_BYTES HTTP_PORT HTTPS_PORT WEB_SERVER LOG_LEVEL LOG_FILE
-	METRICS_FILE
+	METRICS_FILE METRICS_TOKEN
 	LOG_MAX_BYTES DATABASE_URL_FILE REDIS_URL_FILE JWT_SECRET_FILE IP_HASH_SECRET_FILE
 	METRICS_TOKEN_FILE
 )
-STACK_KEYS=(VAR_DIR PG_PORT REDIS_PORT FCGI_PROCS APACHE_MODE WEB_READ_TIMEOUT API_DOCS)
+STACK_KEYS=(VAR_DIR PG_PORT REDIS_PORT FCGI_PROCS APACHE_MODE WEB_READ_TIMEOUT API_DOCS
+	WEB_MAX_CONNS_PER_IP)
 
 declare -gA DOTENV=()
 declare -gA CONF=()
@@ -139,6 +142,7 @@ config_load() {
 	APACHE_MODE=$(cfg_get APACHE_MODE fcgid)
 	WEB_READ_TIMEOUT=$(cfg_get WEB_READ_TIMEOUT 20)
 	API_DOCS=$(cfg_get API_DOCS off)
+	WEB_MAX_CONNS_PER_IP=$(cfg_get WEB_MAX_CONNS_PER_IP 32)
 	HTTP_PORT=$(cfg_get HTTP_PORT 8080)
 	HTTPS_PORT=$(cfg_get HTTPS_PORT 8443)
 
@@ -179,6 +183,7 @@ config_check() {
 	on | off) ;;
 	*) die "API_DOCS: \"$API_DOCS\" is not on or off" ;;
 	esac
+	check_int WEB_MAX_CONNS_PER_IP "$WEB_MAX_CONNS_PER_IP" 0 65535
 	case "$APACHE_MODE" in
 	fcgid | proxy-fcgi) ;;
 	*) die "APACHE_MODE: \"$APACHE_MODE\" is not fcgid or proxy-fcgi" ;;
