@@ -123,7 +123,7 @@ if [ "${WEB_SERVER:-lighttpd}" = apache ]; then
 else
 	python3 "$(dirname "$0")/idle_conns.py" 127.0.0.2 "$HTTPS_PORT" $((max + 8)) $((T + 3)) >"$TMP/idle.out" 2>&1 &
 	ipid=$!
-	for _ in $(seq 1 50); do grep -q '^open' "$TMP/idle.out" && break; sleep 0.1; done
+	for _ in $(seq 1 50); do grep -qs '^open' "$TMP/idle.out" && break; sleep 0.1; done
 	expect_eq "$(sed -n 's/^open //p' "$TMP/idle.out")" $((max + 8)) "127.0.0.2 opens $((max + 8)) idle connections"
 	call_url GET "https://127.0.0.2:$HTTPS_PORT/api/health" --interface 127.0.0.2 --max-time 5
 	expect_error 503 service_unavailable "a request from 127.0.0.2 over WEB_MAX_CONNS_PER_IP=$max"
