@@ -124,7 +124,8 @@ huge_id=huge-$RANDOM$RANDOM
 call PUT /api/data/huge --http1.1 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
 	-H "X-Request-Id: $huge_id" --data-binary @"$TMP/huge"
 expect_error 413 payload_too_large "a 4 MiB body is refused by the server"
-if grep -q "\"request_id\":\"$huge_id\"" "$VAR_DIR/log/portcullis.log" 2>/dev/null; then
+# (Apache's ErrorDocument has health answer the 413: only data must not see it.)
+if grep "\"request_id\":\"$huge_id\"" "$VAR_DIR/log/portcullis.log" 2>/dev/null | grep -q '"process":"data"'; then
 	not_ok "the 4 MiB body reached the responder"
 else
 	ok "the 4 MiB body never reached a responder"
@@ -163,14 +164,14 @@ expect_error 401 unauthenticated "GET /api/data/..%2F..%2Fetc%2Fpasswd without a
 long=$(head -c 9000 /dev/zero | tr '\0' a)
 big=$(head -c 9000 /dev/zero | tr '\0' b)
 many=()
-for i in $(seq 1 300); do many+=(-H "X-Many-$i: vvvvvvvvvvvvvvvvvvvv"); done
+for i in $(seq 1 150); do many+=(-H "X-Many-$i: $(printf "v%.0s" $(seq 1 60))"); done
 for v in --http1.1 --http2; do
 	# lighttpd counts the request line in its header limit (431); Apache
 	# says 414 for it, and 400 for a header section over its limits over
 	# HTTP/1.1 (431 over HTTP/2).
 	hostile "a 9000-byte query ($v)" "414 431" "$v" --url-query "q=$long"
 	hostile "a 9000-byte header ($v)" "400 431" "$v" -H "X-Big: $big"
-	hostile "300 headers ($v)" "400 431" "$v" "${many[@]}"
+	hostile "150 headers of 70 bytes ($v)" "400 431" "$v" "${many[@]}"
 	hostile "a request id with the 9000-byte header is not echoed ($v)" "400 431" "$v" \
 		-H 'X-Request-Id: mine-1' -H "X-Big: $big"
 done
@@ -187,11 +188,12 @@ for v in --http1.1 --http2; do
 	call POST /api/auth/logout "$v" -d ''
 	expect_status 204 "POST with -d '' (Content-Length: 0) reaches the responder ($v)"
 done
-# A chunked body over the server's limit: 413 (mod_fcgid: its 500).
+# A chunked body over the server's limit: 413 (mod_fcgid: its 500;
+# mod_proxy_fcgi cannot pass a chunked body on: 411 for any).
 head -c 400000 /dev/zero | tr '\0' x >"$TMP/chunked"
 call PUT /api/data/chunky --http1.1 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
 	-H 'Transfer-Encoding: chunked' --data-binary @"$TMP/chunked"
-if [ "$STATUS" = 413 ] || [ "$STATUS" = 500 ]; then ok "a chunked body over the limit: $STATUS"; else
+if [ "$STATUS" = 413 ] || [ "$STATUS" = 500 ] || [ "$STATUS" = 411 ]; then ok "a chunked body over the limit: $STATUS"; else
 	not_ok "a chunked body over the limit: $STATUS ${BODY:0:100}"
 fi
 expect_error "$STATUS" "$(code_of "$STATUS")" "a chunked body over the limit"

@@ -108,9 +108,10 @@ expect_eq "$(stat -c %a "$PREFIX/.env")" 640 "make install again keeps the mode 
 no_secret_under "$PREFIX/htdocs" "the filled-in install"
 # The same install under a sub-path of the site: /~tester/api.
 PREFIX2=$SH/tester
+mkdir -p "$PREFIX2"
+cp -p "$PREFIX/.env" "$PREFIX2/.env"
 make -s -C "$ROOT" install PREFIX="$PREFIX2" SITE_PATH=/~tester >"$TMP/install4.out" 2>&1 ||
 	not_ok "make install SITE_PATH=/~tester: $(tail -n 3 "$TMP/install4.out")"
-cp -p "$PREFIX/.env" "$PREFIX2/.env"
 if grep -q '^RewriteBase /~tester/api/$' "$PREFIX2/htdocs/api/.htaccess" &&
 	grep -q '^ErrorDocument 404 /~tester/api/cgi-bin/health$' "$PREFIX2/htdocs/api/.htaccess"; then
 	ok "SITE_PATH=/~tester: RewriteBase and ErrorDocument follow it"
