@@ -164,6 +164,7 @@ lighttpd_trusted_blocks() {
 		[ -n "$item" ] || continue
 		[[ $item =~ ^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$ ]] ||
 			die "TRUSTED_PROXIES: \"$item\" is not an address or CIDR"
+		# shellcheck disable=SC2016 # a literal lighttpd "$HTTP"
 		printf '$HTTP["remoteip"] == "%s" {\n' "$item"
 		printf '\tmagnet.attract-raw-url-to = ( "%s/lighttpd/edge.lua", "%s/lighttpd/cors.lua" )\n}\n' \
 			"$ROOT" "$ROOT"

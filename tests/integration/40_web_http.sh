@@ -200,6 +200,7 @@ expect_error "$STATUS" "$(code_of "$STATUS")" "a chunked body over the limit"
 # A malformed header line, sent raw.
 raw=$(printf 'GET /api/health HTTP/1.1\r\nHost: localhost\r\nBad Header: x\r\nConnection: close\r\n\r\n' |
 	timeout 10 openssl s_client -quiet -connect "127.0.0.1:$HTTPS_PORT" -servername localhost 2>/dev/null | tr -d '\r')
+# shellcheck disable=SC2034 # read by header() in lib.sh
 HEADERS=$(printf '%s\n' "$raw" | sed -n '2,/^$/p')
 STATUS=$(printf '%s\n' "$raw" | head -n 1 | awk '{print $2}')
 BODY=$(printf '%s\n' "$raw" | sed -n '/^$/,$p' | sed '1d')

@@ -248,11 +248,11 @@ through_host() {
 	done
 	call POST /api/health -H 'Content-Type: application/json' --data '{}'
 	expect_json_error 405 method_not_allowed "$kind: POST /api/health"
+	expect_header Allow 'GET, HEAD' "$kind: 405 names the methods"
 	call OPTIONS /api/data/shared-key -H 'Origin: https://evil.example' -H 'Access-Control-Request-Method: PUT'
 	expect_status 204 "$kind: a foreign preflight is answered by the .htaccess"
 	expect_no_header Access-Control-Allow-Origin "$kind: a foreign preflight gets no CORS header"
 	expect_no_header X-Request-Id "$kind: a foreign preflight never reached a responder"
-	expect_header Allow 'GET, HEAD' "$kind: 405 names the methods"
 	for p in /api/.htaccess /api/.env /api/cgi-bin/.htaccess; do
 		call GET "$p"
 		if [ "$STATUS" = 403 ] || [ "$STATUS" = 404 ]; then ok "$kind: $p is not served ($STATUS)"; else
