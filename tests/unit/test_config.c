@@ -606,7 +606,7 @@ static void test_secrets(void)
 	CHECK(strstr(err, "METRICS_TOKEN") != NULL && strstr(err, SECRET31) == NULL);
 	accepted("METRICS_TOKEN", SECRET32);
 	accepted("METRICS_TOKEN", "");
-	accepted("METRICS_TOKEN", NULL);
+	CHECK(load_with("METRICS_TOKEN", NULL, err) == 0);
 
 	/* The other required values. */
 	CHECK(load_with("DATABASE_URL", NULL, err) == -1);
