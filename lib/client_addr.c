@@ -422,6 +422,38 @@ int addr_resolve_client(const char *remote_addr, const char *xff,
 	return 0;
 }
 
+int addr_is_loopback(const struct addr *a)
+{
+	static const unsigned char v6_loopback[16] = { [15] = 1 };
+
+	if (!valid_family(a))
+		return 0;
+	if (a->family == AF_INET)
+		return a->b[0] == 127;
+	return memcmp(a->b, v6_loopback, sizeof(v6_loopback)) == 0;
+}
+
+int addr_forwarded_loopback(const char *remote_addr, const char *xff,
+    const struct addr_list *trusted)
+{
+	struct addr remote, chain[XFF_MAX_ENTRIES];
+	int n, i;
+
+	if (remote_addr == NULL ||
+	    addr_parse(remote_addr, strnlen(remote_addr, ADDR_IN_MAX + 1), &remote) != 0 ||
+	    !addr_is_loopback(&remote))
+		return 0;
+	if (!addr_list_contains(trusted, &remote))
+		return 1;
+	n = parse_xff(xff, chain);
+	if (n < 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!addr_is_loopback(&chain[i]))
+			return 0;
+	return 1;
+}
+
 int addr_format(const struct addr *a, char *buf, size_t len)
 {
 	char tmp[ADDR_TEXT_MAX];

@@ -90,6 +90,24 @@ int addr_resolve_client(const char *remote_addr, const char *xff,
     const struct addr_list *trusted, struct addr *out);
 
 /*
+ * Returns 1 if *a is a loopback address (127.0.0.0/8, ::1; ::ffff:127.x is
+ * already IPv4 after addr_parse), else 0 (also for NULL).
+ */
+int addr_is_loopback(const struct addr *a);
+
+/*
+ * Whether a request comes from this host, for /metrics: 1 when REMOTE_ADDR
+ * is loopback and, if it is a trusted proxy that sent X-Forwarded-For,
+ * every entry of that header is a well-formed loopback address too; 0
+ * otherwise, and always for a malformed header (bad or empty entry, over
+ * the limits of addr_resolve_client).  Stricter than addr_resolve_client,
+ * which stops at the right-most untrusted entry and falls back to
+ * REMOTE_ADDR on a malformed header.
+ */
+int addr_forwarded_loopback(const char *remote_addr, const char *xff,
+    const struct addr_list *trusted);
+
+/*
  * Write the canonical text of *a (inet_ntop) into buf of `len` bytes,
  * NUL-terminated; ADDR_TEXT_MAX is always enough.  Returns 0, or -1 when buf
  * is too small or *a is not a valid address (buf then holds "" if len > 0).

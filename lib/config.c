@@ -29,6 +29,7 @@ enum cfg_type {
 	T_STRING,  /* any text up to VALUE_MAX_BYTES; NULL when unset and no default */
 	T_URL,     /* like T_STRING, but required */
 	T_SECRET,  /* required, at least SECRET_MIN_BYTES */
+	T_OPT_SECRET, /* empty, or at least SECRET_MIN_BYTES; NULL when unset */
 	T_INT,     /* decimal integer within [min, max] */
 	T_RATE,    /* "<requests>/<seconds>" or "0" */
 	T_ENUM,    /* one of `choices`, case-sensitive */
@@ -86,6 +87,7 @@ static const struct cfg_row table[] = {
 	{ "REDIS_SENTINELS", T_STRING, "", 0, VALUE_MAX_BYTES, NULL, OFF(redis_sentinels) },
 	{ "REDIS_MASTER_NAME", T_STRING, "mymaster", 1, 256, NULL, OFF(redis_master_name) },
 	{ "REDIS_SENTINEL_PASSWORD", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(redis_sentinel_password) },
+	{ "METRICS_TOKEN", T_OPT_SECRET, NULL, 0, 0, NULL, OFF(metrics_token) },
 };
 
 #define NROWS (sizeof(table) / sizeof(table[0]))
@@ -480,6 +482,7 @@ static int set_row(struct config *cfg, const struct cfg_row *row, const char *v,
 	case T_URL:
 	case T_STRING:
 	case T_SECRET:
+	case T_OPT_SECRET:
 		if (len > VALUE_MAX_BYTES || has_control(v)) {
 			fail(err, errlen, "%s (from %s): must be at most %d bytes of printable text",
 			    row->name, source, VALUE_MAX_BYTES);
@@ -493,7 +496,8 @@ static int set_row(struct config *cfg, const struct cfg_row *row, const char *v,
 			fail(err, errlen, "%s (from %s): must not be empty", row->name, source);
 			return -1;
 		}
-		if (row->type == T_SECRET && len < SECRET_MIN_BYTES) {
+		if ((row->type == T_SECRET || (row->type == T_OPT_SECRET && len > 0)) &&
+		    len < SECRET_MIN_BYTES) {
 			fail(err, errlen, "%s (from %s): must be at least %d bytes (got %zu)",
 			    row->name, source, SECRET_MIN_BYTES, len);
 			return -1;
@@ -554,7 +558,7 @@ static int load(struct config *cfg, struct env_file *ef, char *err, size_t errle
 		if (v == NULL)
 			v = row->def;
 		if (v == NULL) {
-			if (row->type == T_STRING)
+			if (row->type == T_STRING || row->type == T_OPT_SECRET)
 				continue;
 			fail(err, errlen, "%s: is not set%s", row->name,
 			    row->type == T_SECRET
@@ -655,6 +659,7 @@ void cfg_free(struct config *cfg)
 	free(cfg->redis_sentinels);
 	free(cfg->redis_master_name);
 	wipe_free(cfg->redis_sentinel_password);
+	wipe_free(cfg->metrics_token);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -66,6 +66,7 @@ struct config {
 	char *redis_sentinels;         /* "" : REDIS_URL names the server itself */
 	char *redis_master_name;       /* the Sentinels' name of the master */
 	char *redis_sentinel_password; /* NULL: the Sentinels take no AUTH */
+	char *metrics_token; /* METRICS_TOKEN: NULL or "" when unset, else >= 32 bytes */
 };
 
 /*

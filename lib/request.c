@@ -12,8 +12,8 @@
 void req_init(struct request *req, struct io *io, const struct addr_list *trusted,
     const void *hash_key, size_t hash_key_len)
 {
-	const char *m, *uri, *q;
-	size_t len;
+	const char *m, *uri, *q, *pfx;
+	size_t len, plen;
 
 	memset(req, 0, sizeof(*req));
 	req->io = io;
@@ -33,6 +33,12 @@ void req_init(struct request *req, struct io *io, const struct addr_list *truste
 	uri = req_param(req, "REQUEST_URI");
 	if (uri == NULL)
 		uri = "";
+	/* A site under a sub-path (shared hosting at /~user/api: its .htaccess
+	 * sets PORTCULLIS_URL_PREFIX=/~user) is routed without the prefix. */
+	pfx = req_param(req, "PORTCULLIS_URL_PREFIX");
+	if (pfx != NULL && (plen = strlen(pfx)) > 0 && strncmp(uri, pfx, plen) == 0 &&
+	    uri[plen] == '/')
+		uri += plen;
 	q = strchr(uri, '?');
 	len = q != NULL ? (size_t)(q - uri) : strlen(uri);
 	if (len > REQ_PATH_MAX) {

@@ -8,18 +8,24 @@
 -- Access-Control-Allow-Origin (that origin), -Allow-Credentials, -Expose-Headers
 -- and Vary: Origin; an OPTIONS from it is a preflight, answered 204 here with
 -- the allowed methods and headers, so it never reaches a responder and is
--- never counted by the rate limits.  Any other request passes untouched: a
--- foreign origin gets no CORS header at all, and its OPTIONS reaches the
--- application, which answers 405.  apache/httpd.conf.in does the same.
+-- never counted by the rate limits.  A foreign origin gets no CORS header
+-- at all; its preflight (an OPTIONS with Origin and
+-- Access-Control-Request-Method) is answered 204 here too, without them (the
+-- browser then refuses), so no preflight ever reaches a responder.  Any
+-- other request passes untouched (an OPTIONS that is no preflight reaches
+-- the application, which answers 405).  apache/httpd.conf.in does the same.
 
-local origin = lighty.r.req_header["Origin"]
+local r = lighty.r
+if r.req_attr["uri.scheme"] ~= "https" then
+	return 0
+end
+local origin = r.req_header["Origin"]
 if origin == nil then
 	return 0
 end
-local list = os.getenv("CORS_ALLOWED_ORIGINS")
-if list == nil then
-	return 0
-end
+local preflight = r.req_attr["request.method"] == "OPTIONS"
+	and r.req_header["Access-Control-Request-Method"] ~= nil
+local list = os.getenv("CORS_ALLOWED_ORIGINS") or ""
 
 local allowed = false
 for item in string.gmatch(list, "[^,]+") do
@@ -29,17 +35,17 @@ for item in string.gmatch(list, "[^,]+") do
 	end
 end
 if not allowed then
-	return 0
+	return preflight and 204 or 0
 end
 
-local h = lighty.r.resp_header
+local h = r.resp_header
 h["Access-Control-Allow-Origin"] = origin
 h["Access-Control-Allow-Credentials"] = "true"
 h["Access-Control-Expose-Headers"] = "ETag, RateLimit, RateLimit-Policy, RateLimit-Limit, "
 	.. "RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Request-Id"
 h["Vary"] = "Origin"
 
-if lighty.r.req_attr["request.method"] == "OPTIONS" then
+if r.req_attr["request.method"] == "OPTIONS" then
 	h["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
 	h["Access-Control-Allow-Headers"] = "Content-Type, Authorization, If-Match, If-None-Match, X-Request-Id"
 	h["Access-Control-Max-Age"] = "600"

@@ -4,19 +4,27 @@
 # .htaccess and plain CGI.
 #
 #   install.sh DESTDIR PREFIX WEBROOT      (make install PREFIX=... WEBROOT=... DESTDIR=...)
+#   SITE_PATH (environment, or `make install SITE_PATH=/~you`): the URL path
+#   at which WEBROOT is served, "" (the default) for the site's root; the API
+#   is then at SITE_PATH/api.
 #
 # Layout (DESTDIR, if given, is prepended to every path written, never to
 # a path written into a file):
 #   PREFIX/bin/portcullis-migrate      migrations: it finds PREFIX/.env itself
 #   PREFIX/sql/NNN_*.sql
-#   PREFIX/.env.example                copy to PREFIX/.env and fill in; kept
-#                                      outside the web root, never overwritten
-#   WEBROOT/api/.htaccess              routes /api/... to the responders
-#                                      (from apache/htaccess.in)
-#   WEBROOT/api/.env -> PREFIX/.env    for mod_fcgid, where SetEnv cannot
-#                                      reach the responders (never served)
-#   WEBROOT/api/cgi-bin/<responder>    the responders, plain CGI or FastCGI
+#   PREFIX/.env.example                the settings to fill in
+#   PREFIX/.env                        written from it (mode 0600) when absent,
+#                                      never overwritten
+#   PREFIX/cgi-bin/<responder>         the responders; they find PREFIX/.env
+#                                      as <their directory>/../.env
+#   WEBROOT/api/.htaccess              routes SITE_PATH/api/... to the
+#                                      responders (from apache/htaccess.in)
+#   WEBROOT/api/cgi-bin/<responder>    a two-line script that execs
+#                                      PREFIX/cgi-bin/<responder> (plain CGI
+#                                      or FastCGI, the same process)
 #   WEBROOT/api/cgi-bin/.htaccess      picks mod_fcgid or mod_cgi
+# Nothing secret is under WEBROOT, by link or by copy: a host that ignores
+# .htaccess (AllowOverride None) shows scripts and rules, never a setting.
 # WEBROOT defaults to PREFIX/htdocs: point the site's document root there,
 # or give your web root (e.g. WEBROOT=$HOME/public_html; only its api/
 # directory is touched).
@@ -49,6 +57,11 @@ check_path WEBROOT "$WEBROOT"
 PREFIX=$(realpath -m -s -- "$PREFIX")
 WEBROOT=$(realpath -m -s -- "$WEBROOT")
 [ -z "$DESTDIR" ] || check_path DESTDIR "$DESTDIR"
+SITE_PATH=${SITE_PATH-}
+SITE_PATH=${SITE_PATH%/}
+if [ -n "$SITE_PATH" ] && ! [[ $SITE_PATH =~ ^(/[A-Za-z0-9._~-]+)+$ ]]; then
+	die "SITE_PATH: \"$SITE_PATH\" is not a URL path such as /~you (letters, digits, ._~- between slashes)"
+fi
 [ "$WEBROOT" != "$PREFIX" ] || die "WEBROOT: must not be PREFIX itself (PREFIX/.env would be in the web root)"
 case "$PREFIX/" in
 "$WEBROOT"/*) die "PREFIX: must not be inside WEBROOT (its .env would be in the web root)" ;;
@@ -83,19 +96,33 @@ done < <(cors_origins)
 
 api=$DESTDIR$WEBROOT/api
 install -d -m 0755 "$DESTDIR$PREFIX" "$DESTDIR$PREFIX/bin" "$DESTDIR$PREFIX/sql" \
-	"$DESTDIR$WEBROOT" "$api" "$api/cgi-bin"
+	"$DESTDIR$PREFIX/cgi-bin" "$DESTDIR$WEBROOT" "$api" "$api/cgi-bin"
 install -m 0755 "$ROOT/bin/portcullis-migrate" "$DESTDIR$PREFIX/bin/"
 install -m 0644 "$ROOT"/sql/*.sql "$DESTDIR$PREFIX/sql/"
 install -m 0644 "$ROOT/apache/portcullis.env.example" "$DESTDIR$PREFIX/.env.example"
-install -m 0755 "${responders[@]}" "$api/cgi-bin/"
+install -m 0755 "${responders[@]}" "$DESTDIR$PREFIX/cgi-bin/"
+fresh_env=0
+if [ ! -e "$DESTDIR$PREFIX/.env" ] && [ ! -L "$DESTDIR$PREFIX/.env" ]; then
+	install -m 0600 "$ROOT/apache/portcullis.env.example" "$DESTDIR$PREFIX/.env"
+	fresh_env=1
+fi
+# An older install linked WEBROOT/api/.env to the settings, and copied the
+# responders themselves there: neither stays.
+rm -f "$api/.env"
+for name in health register login session data; do
+	rm -f "$api/cgi-bin/$name"
+	printf '#!/bin/sh\n# portcullis: runs the %s responder, kept outside the web root.\nexec %s "$@"\n' \
+		"$name" "$PREFIX/cgi-bin/$name" >"$api/cgi-bin/$name"
+	chmod 0755 "$api/cgi-bin/$name"
+done
 install -m 0644 "$ROOT/apache/cgi-bin.htaccess" "$api/cgi-bin/.htaccess"
 render "$ROOT/apache/htaccess.in" "$api/.htaccess.new" \
-	"ENV_FILE=$PREFIX/.env" "IF_CORS=$if_cors" "CORS_LIST=$cors_list"
+	"ENV_FILE=$PREFIX/.env" "IF_CORS=$if_cors" "CORS_LIST=$cors_list" \
+	"SITE_PATH=$SITE_PATH"
 chmod 0644 "$api/.htaccess.new"
 mv -f "$api/.htaccess.new" "$api/.htaccess"
-ln -sfn "$PREFIX/.env" "$api/.env"
 
-info "installed in $DESTDIR$PREFIX (web root $DESTDIR$WEBROOT/api)"
-if [ ! -e "$DESTDIR$PREFIX/.env" ]; then
-	info "next: cp $PREFIX/.env.example $PREFIX/.env, fill it in, then $PREFIX/bin/portcullis-migrate --dir $PREFIX/sql"
+info "installed in $DESTDIR$PREFIX (web root $DESTDIR$WEBROOT/api, served at ${SITE_PATH}/api)"
+if [ "$fresh_env" = 1 ]; then
+	info "next: fill in $PREFIX/.env (mode 0600: make it 0640 with the web server's group if the responders do not run as you), then $PREFIX/bin/portcullis-migrate --dir $PREFIX/sql"
 fi

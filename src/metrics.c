@@ -3,29 +3,54 @@
  * exposition of the counters every responder process on this host shares
  * (lib/metrics.h).
  *
- * Only a loopback client gets an answer: the client address is resolved as
- * for rate limits (REMOTE_ADDR, or X-Forwarded-For behind TRUSTED_PROXIES),
- * and anyone else gets the JSON 404 of an unknown path, whatever the
- * method, so the endpoint does not show that it exists.  A scraper on
- * another host reaches it through a local agent or a proxy on the same host
- * (see README, "Operations: metrics and logs").
+ * Answered for a client on this host: REMOTE_ADDR loopback, and when that is
+ * a trusted proxy, every X-Forwarded-For entry loopback too (a malformed
+ * header never is; addr_forwarded_loopback), or for any client that sends
+ * "Authorization: Bearer <METRICS_TOKEN>" when METRICS_TOKEN is set (a
+ * Prometheus on another host).  Anyone else, a wrong token included, gets
+ * the JSON 404 of an unknown path, whatever the method, so the endpoint
+ * does not show that it exists (see README, "Operations: metrics and logs").
  */
 #include "app.h"
+#include "crypto.h"
 #include "metrics.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-static int loopback(const struct request *req)
+/*
+ * 1 if the request carries "Authorization: Bearer <METRICS_TOKEN>" and the
+ * token is set.  Both sides are hashed first, so the comparison takes the
+ * same time whatever the length or the content of what was sent.
+ */
+static int token_ok(const struct ctx *c)
 {
-	static const unsigned char v6_loopback[16] = { [15] = 1 };
+	const char *token = c->cfg->metrics_token, *h;
+	unsigned char want[CRYPTO_SHA256_LEN], got[CRYPTO_SHA256_LEN];
+	int ok;
 
-	if (!req->client_known)
+	if (token == NULL || *token == '\0')
 		return 0;
-	/* ::ffff:127.0.0.1 is already folded into AF_INET by client_addr.c. */
-	if (req->client.family == AF_INET)
-		return req->client.b[0] == 127;
-	return req->client.family == AF_INET6 && memcmp(req->client.b, v6_loopback, 16) == 0;
+	h = req_header(c->req, "Authorization");
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return 0;
+	h += 7;
+	if (crypto_sha256(token, strlen(token), want) != 0 ||
+	    crypto_sha256(h, strlen(h), got) != 0)
+		return 0;
+	ok = crypto_equal(want, got, sizeof(want));
+	explicit_bzero(want, sizeof(want));
+	explicit_bzero(got, sizeof(got));
+	return ok;
+}
+
+static int allowed(const struct ctx *c)
+{
+	if (addr_forwarded_loopback(req_param(c->req, "REMOTE_ADDR"),
+	    req_header(c->req, "X-Forwarded-For"), &c->app->trusted_proxies))
+		return 1;
+	return token_ok(c);
 }
 
 static void not_found(struct ctx *c)
@@ -42,7 +67,7 @@ static void metrics(struct ctx *c)
 	char *text;
 	size_t len;
 
-	if (!loopback(c->req)) {
+	if (!allowed(c)) {
 		not_found(c);
 		return;
 	}

@@ -144,7 +144,8 @@ apache_render() {
 		"TLS_CERT=$TLS_CERT" "TLS_KEY=$TLS_KEY" "BODY_LIMIT=$WEB_BODY_LIMIT" \
 		"READ_TIMEOUT=$WEB_READ_TIMEOUT" "READ_TIMEOUT_MAX=$((WEB_READ_TIMEOUT * 2))" \
 		"IF_ROOT=$WEB_IF_ROOT" "IF_IPV6=$WEB_IF_IPV6" "IF_METRICS=$WEB_IF_METRICS" \
-		"IF_CORS=$if_cors" "CORS_LIST=$cors_list" "IF_API_DOCS=$WEB_IF_API_DOCS"
+		"IF_CORS=$if_cors" "CORS_LIST=$cors_list" "IF_API_DOCS=$WEB_IF_API_DOCS" \
+		"IF_PROXY=$([ "$APACHE_MODE" = proxy-fcgi ] || printf '# ')"
 }
 
 # apache_spawn_start - proxy-fcgi mode: FCGI_PROCS processes of each

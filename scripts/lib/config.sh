@@ -28,6 +28,8 @@
 #               static file (application/yaml)               (default off)
 #   CGI_DIR     where lighttpd finds the responders (default <root>/cgi-bin;
 #               the test suite's lighttpd pass runs build/san/cgi-bin)
+#   WEB_MAX_CONNS_PER_IP  connections one client address may hold at the web
+#               server, trusted proxies exempt; 0 for no cap  (default 32)
 # and from the contract: HTTP_PORT (8080), HTTPS_PORT (8443), MAX_BODY_BYTES
 # (65536, sizes lighttpd's request limit), LOG_LEVEL (info), DATABASE_URL,
 # REDIS_URL, JWT_SECRET, IP_HASH_SECRET, CORS_ALLOWED_ORIGINS.
@@ -47,12 +49,13 @@ CONFIG_KEYS=(
 	RATE_LIMIT_AUTH RATE_LIMIT_API TRUSTED_PROXIES CORS_ALLOWED_ORIGINS
 	MAX_BODY_BYTES DATA_MAX_VALUE_BYTES DATA_MAX_KEYS CACHE_TTL
 	CACHE_MAX_ENTRIES CACHE_MAX_BYTES HTTP_PORT HTTPS_PORT WEB_SERVER LOG_LEVEL LOG_FILE
-	METRICS_FILE
+	METRICS_FILE METRICS_TOKEN
 	LOG_MAX_BYTES DATABASE_URL_FILE REDIS_URL_FILE JWT_SECRET_FILE IP_HASH_SECRET_FILE
 	METRICS_TOKEN_FILE
 	REDIS_SENTINELS REDIS_MASTER_NAME REDIS_SENTINEL_PASSWORD REDIS_SENTINEL_PASSWORD_FILE
 )
-STACK_KEYS=(VAR_DIR PG_PORT REDIS_PORT FCGI_PROCS APACHE_MODE WEB_READ_TIMEOUT API_DOCS CGI_DIR)
+STACK_KEYS=(VAR_DIR PG_PORT REDIS_PORT FCGI_PROCS APACHE_MODE WEB_READ_TIMEOUT API_DOCS CGI_DIR
+	WEB_MAX_CONNS_PER_IP)
 
 declare -gA DOTENV=()
 declare -gA CONF=()
@@ -146,6 +149,7 @@ config_load() {
 	[[ $CGI_DIR == /* ]] || CGI_DIR=$ROOT/$CGI_DIR
 	CGI_DIR=$(realpath -m -- "$CGI_DIR")
 	check_path CGI_DIR "$CGI_DIR"
+	WEB_MAX_CONNS_PER_IP=$(cfg_get WEB_MAX_CONNS_PER_IP 32)
 	HTTP_PORT=$(cfg_get HTTP_PORT 8080)
 	HTTPS_PORT=$(cfg_get HTTPS_PORT 8443)
 
@@ -186,6 +190,7 @@ config_check() {
 	on | off) ;;
 	*) die "API_DOCS: \"$API_DOCS\" is not on or off" ;;
 	esac
+	check_int WEB_MAX_CONNS_PER_IP "$WEB_MAX_CONNS_PER_IP" 0 65535
 	case "$APACHE_MODE" in
 	fcgid | proxy-fcgi) ;;
 	*) die "APACHE_MODE: \"$APACHE_MODE\" is not fcgid or proxy-fcgi" ;;

@@ -69,8 +69,11 @@ web_env() {
 		envfile=/dev/null
 	fi
 	# PORTCULLIS_STACK marks this stack's processes (see web_orphans).
+	# WEB_MAX_CONNS_PER_IP is for lighttpd/conn_cap.lua (the responders
+	# ignore it).
 	RESP_ENV=("PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
-		"PORTCULLIS_ENV_FILE=$envfile" "PORTCULLIS_STACK=$VAR_DIR")
+		"PORTCULLIS_ENV_FILE=$envfile" "PORTCULLIS_STACK=$VAR_DIR"
+		"WEB_MAX_CONNS_PER_IP=$WEB_MAX_CONNS_PER_IP")
 	# Responders built with sanitizers (CGI_DIR) read their options here.
 	for key in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
 		[ -z "${!key-}" ] || RESP_ENV+=("$key=${!key}")
@@ -165,6 +168,23 @@ web_render_values() {
 	done
 }
 
+# lighttpd_trusted_blocks - for each entry of TRUSTED_PROXIES, a block that
+# runs the request scripts without the per-address cap (conn_cap.lua).
+lighttpd_trusted_blocks() {
+	local item items=()
+	IFS=, read -r -a items <<<"${CONF[TRUSTED_PROXIES]-}"
+	for item in "${items[@]}"; do
+		item=${item//[[:blank:]]/}
+		[ -n "$item" ] || continue
+		[[ $item =~ ^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$ ]] ||
+			die "TRUSTED_PROXIES: \"$item\" is not an address or CIDR"
+		# shellcheck disable=SC2016 # a literal lighttpd "$HTTP"
+		printf '$HTTP["remoteip"] == "%s" {\n' "$item"
+		printf '\tmagnet.attract-raw-url-to = ( "%s/lighttpd/edge.lua", "%s/lighttpd/cors.lua" )\n}\n' \
+			"$ROOT" "$ROOT"
+	done
+}
+
 lighttpd_render() {
 	local sock
 	# A unix socket path holds at most 107 bytes; lighttpd appends "-<n>".
@@ -177,7 +197,8 @@ lighttpd_render() {
 		"READ_TIMEOUT=$WEB_READ_TIMEOUT" \
 		"TLS_CERT=$TLS_CERT" "TLS_KEY=$TLS_KEY" \
 		"IF_ROOT=$WEB_IF_ROOT" "IF_IPV6=$WEB_IF_IPV6" "IF_METRICS=$WEB_IF_METRICS" \
-		"IF_API_DOCS=$WEB_IF_API_DOCS"
+		"IF_API_DOCS=$WEB_IF_API_DOCS" \
+		"TRUSTED_BLOCKS=$(lighttpd_trusted_blocks)"
 }
 
 # web_children PID - the child processes of PID.

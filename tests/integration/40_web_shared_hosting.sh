@@ -6,7 +6,10 @@
 # mod_rewrite and AllowOverride All on a web root, as a hosting provider runs
 # it; everything portcullis needs is in the installed .htaccess files.  The
 # responders run as plain CGI (one process a request); then the same install
-# under a host that also has mod_fcgid.  Uses the test stack's PostgreSQL
+# under a host that also has mod_fcgid, and a second install served under a
+# sub-path (/~tester/api, SITE_PATH).  Nothing secret is ever under the web
+# root, by link or copy; a fresh install writes PREFIX/.env with mode 0600.
+# Uses the test stack's PostgreSQL
 # and Redis.  Independent of the web server under test: runs in the apache
 # pass only.
 source "$(dirname "$0")/lib.sh"
@@ -24,13 +27,38 @@ if make -s -C "$ROOT" install DESTDIR="$stage" PREFIX=/srv/portcullis >"$TMP/ins
 else
 	not_ok "make install with DESTDIR: $(tail -n 5 "$TMP/install.out")"
 fi
-for f in bin/portcullis-migrate sql/001_accounts.sql .env.example htdocs/api/.htaccess \
+for f in bin/portcullis-migrate sql/001_accounts.sql .env.example .env htdocs/api/.htaccess \
+	cgi-bin/health cgi-bin/login cgi-bin/register cgi-bin/session cgi-bin/data \
 	htdocs/api/cgi-bin/health htdocs/api/cgi-bin/login htdocs/api/cgi-bin/register \
 	htdocs/api/cgi-bin/session htdocs/api/cgi-bin/data htdocs/api/cgi-bin/.htaccess; do
 	if [ -e "$stage/srv/portcullis/$f" ]; then ok "installed $f"; else not_ok "missing $f"; fi
 done
-if [ -x "$stage/srv/portcullis/htdocs/api/cgi-bin/data" ]; then ok "the responders are executable"; else not_ok "responders not executable"; fi
-expect_eq "$(readlink "$stage/srv/portcullis/htdocs/api/.env")" /srv/portcullis/.env "api/.env links to PREFIX/.env (without DESTDIR)"
+if [ -x "$stage/srv/portcullis/htdocs/api/cgi-bin/data" ] && [ -x "$stage/srv/portcullis/cgi-bin/data" ]; then
+	ok "the responders and their scripts are executable"
+else
+	not_ok "responders not executable"
+fi
+expect_eq "$(stat -c %a "$stage/srv/portcullis/.env")" 600 "a fresh install writes PREFIX/.env with mode 0600"
+if grep -q '^exec /srv/portcullis/cgi-bin/data "\$@"$' "$stage/srv/portcullis/htdocs/api/cgi-bin/data"; then
+	ok "the web root's cgi-bin/data execs PREFIX/cgi-bin/data (without DESTDIR)"
+else
+	not_ok "cgi-bin/data script: $(head -c 200 "$stage/srv/portcullis/htdocs/api/cgi-bin/data")"
+fi
+# no_secret_under WEBROOT WHAT - no link, no .env, no binary of ours there.
+no_secret_under() {
+	local links envs
+	links=$(find "$1" -type l 2>/dev/null | head -n 3)
+	envs=$(find "$1" -name '.env*' 2>/dev/null | head -n 3)
+	if [ -z "$links$envs" ]; then ok "$2: no link and no .env under the web root"; else
+		not_ok "$2: under the web root: $links $envs"
+	fi
+	if grep -rlq 'JWT_SECRET\|IP_HASH_SECRET\|DATABASE_URL' "$1" 2>/dev/null; then
+		not_ok "$2: a file under the web root names a secret: $(grep -rl 'JWT_SECRET\|IP_HASH_SECRET\|DATABASE_URL' "$1" | head -n 1)"
+	else
+		ok "$2: no file under the web root holds a setting"
+	fi
+}
+no_secret_under "$stage/srv/portcullis/htdocs" "make install with DESTDIR"
 if grep -q 'PORTCULLIS_ENV_FILE "/srv/portcullis/.env"' "$stage/srv/portcullis/htdocs/api/.htaccess" &&
 	! grep -q "$stage" "$stage/srv/portcullis/htdocs/api/.htaccess"; then
 	ok "the .htaccess names PREFIX/.env, not the DESTDIR path"
@@ -57,6 +85,7 @@ if port_busy=$(ss -Htln "sport = :$PORT" 2>/dev/null) && [ -n "$port_busy" ]; th
 fi
 make -s -C "$ROOT" install PREFIX="$PREFIX" >"$TMP/install2.out" 2>&1 ||
 	not_ok "make install PREFIX=$PREFIX: $(tail -n 3 "$TMP/install2.out")"
+expect_eq "$(stat -c %a "$PREFIX/.env")" 600 "the real install writes PREFIX/.env with mode 0600"
 # The settings, as the account owner would write them from .env.example;
 # then install again, which keeps them and copies the origins in.
 {
@@ -75,6 +104,25 @@ cp "$PREFIX/.env" "$TMP/env.before"
 make -s -C "$ROOT" install PREFIX="$PREFIX" >"$TMP/install3.out" 2>&1 ||
 	not_ok "make install again: $(tail -n 3 "$TMP/install3.out")"
 if cmp -s "$PREFIX/.env" "$TMP/env.before"; then ok "make install again keeps .env"; else not_ok "make install changed .env"; fi
+expect_eq "$(stat -c %a "$PREFIX/.env")" 640 "make install again keeps the mode of .env"
+no_secret_under "$PREFIX/htdocs" "the filled-in install"
+# The same install under a sub-path of the site: /~tester/api.
+PREFIX2=$SH/tester
+mkdir -p "$PREFIX2"
+cp -p "$PREFIX/.env" "$PREFIX2/.env"
+make -s -C "$ROOT" install PREFIX="$PREFIX2" SITE_PATH=/~tester >"$TMP/install4.out" 2>&1 ||
+	not_ok "make install SITE_PATH=/~tester: $(tail -n 3 "$TMP/install4.out")"
+if grep -q '^RewriteBase /~tester/api/$' "$PREFIX2/htdocs/api/.htaccess" &&
+	grep -q '^ErrorDocument 404 /~tester/api/cgi-bin/health$' "$PREFIX2/htdocs/api/.htaccess"; then
+	ok "SITE_PATH=/~tester: RewriteBase and ErrorDocument follow it"
+else
+	not_ok "SITE_PATH: $(grep -n 'RewriteBase\|ErrorDocument 404' "$PREFIX2/htdocs/api/.htaccess")"
+fi
+if make -s -C "$ROOT" install PREFIX="$SH/bad" SITE_PATH='/a b' >"$TMP/bad2.out" 2>&1; then
+	not_ok "make install takes SITE_PATH='/a b'"
+else
+	ok "make install refuses a SITE_PATH that is no URL path"
+fi
 if grep -q "^[[:space:]]*SetEnvIfExpr .*'https://app.example.test'" "$PREFIX/htdocs/api/.htaccess"; then
 	ok "make install copies CORS_ALLOWED_ORIGINS from .env into the .htaccess"
 else
@@ -91,7 +139,7 @@ fi
 host_conf() {
 	local m
 	{
-		for m in mpm_prefork authz_core authz_host mime dir env headers setenvif rewrite \
+		for m in mpm_prefork authz_core authz_host mime dir env headers setenvif rewrite alias \
 			socache_shmcb ssl "$@"; do
 			echo "LoadModule ${m}_module /usr/lib/apache2/modules/mod_$m.so"
 		done
@@ -111,6 +159,12 @@ DocumentRoot $PREFIX/htdocs
 	Require all denied
 </Directory>
 <Directory $PREFIX/htdocs>
+	AllowOverride All
+	Options SymLinksIfOwnerMatch
+	Require all granted
+</Directory>
+Alias /~tester $PREFIX2/htdocs
+<Directory $PREFIX2/htdocs>
 	AllowOverride All
 	Options SymLinksIfOwnerMatch
 	Require all granted
@@ -195,6 +249,10 @@ through_host() {
 	call POST /api/health -H 'Content-Type: application/json' --data '{}'
 	expect_json_error 405 method_not_allowed "$kind: POST /api/health"
 	expect_header Allow 'GET, HEAD' "$kind: 405 names the methods"
+	call OPTIONS /api/data/shared-key -H 'Origin: https://evil.example' -H 'Access-Control-Request-Method: PUT'
+	expect_status 204 "$kind: a foreign preflight is answered by the .htaccess"
+	expect_no_header Access-Control-Allow-Origin "$kind: a foreign preflight gets no CORS header"
+	expect_no_header X-Request-Id "$kind: a foreign preflight never reached a responder"
 	for p in /api/.htaccess /api/.env /api/cgi-bin/.htaccess; do
 		call GET "$p"
 		if [ "$STATUS" = 403 ] || [ "$STATUS" = 404 ]; then ok "$kind: $p is not served ($STATUS)"; else
@@ -218,7 +276,7 @@ if host_start; then ok "the host's Apache (mod_cgi, AllowOverride All) starts on
 	exit 1
 fi
 through_host "plain CGI"
-left=$(pgrep -f "^$PREFIX/htdocs/api/cgi-bin/" | wc -l)
+left=$(pgrep -f "^$PREFIX/cgi-bin/" | wc -l)
 expect_eq "$left" 0 "plain CGI: no responder process stays (one process a request)"
 host_stop
 
@@ -228,7 +286,7 @@ if host_start; then ok "the host's Apache with mod_fcgid starts"; else
 	exit 1
 fi
 through_host "mod_fcgid"
-left=$(pgrep -f "^$PREFIX/htdocs/api/cgi-bin/" | wc -l)
+left=$(pgrep -f "^$PREFIX/cgi-bin/" | wc -l)
 if [ "$left" -gt 0 ]; then ok "mod_fcgid: the same responders stay up as FastCGI ($left)"; else
 	not_ok "mod_fcgid: no FastCGI responder runs"
 fi
@@ -236,5 +294,15 @@ if grep -q 'configuration error' "$SH/log/error.log"; then
 	not_ok "a responder refused its configuration: $(grep 'configuration error' "$SH/log/error.log" | head -n 1)"
 else
 	ok "every responder found its settings (PREFIX/.env)"
+fi
+# shellcheck disable=SC2034
+BASE=https://localhost:$PORT/~tester
+through_host "mod_fcgid under /~tester"
+call GET /api
+expect_json_error 404 not_found "mod_fcgid under /~tester: GET /~tester/api"
+if grep -q 'configuration error' "$SH/log/error.log"; then
+	not_ok "a responder under /~tester refused its configuration"
+else
+	ok "the responders under /~tester found their settings without any link"
 fi
 host_stop

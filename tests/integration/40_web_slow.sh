@@ -4,7 +4,9 @@
 # quiet is cut off after about WEB_READ_TIMEOUT seconds (lighttpd:
 # server.max-read-idle; Apache: RequestReadTimeout), and so is one that
 # stops in the middle of its body, while other clients are served as usual
-# all along.
+# all along.  Then: a client trickling its headers is dropped under Apache
+# (RequestReadTimeout's MinRate); one address holding WEB_MAX_CONNS_PER_IP
+# idle connections is refused more while 127.0.0.1 is served (lighttpd).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/web_lib.sh"
 
@@ -70,3 +72,70 @@ done
 call GET /api/health
 expect_status 200 "the server serves on after shedding them"
 exec 7>&- 8>&-
+
+# ---- a client that trickles its headers (one line a second) ----
+# Apache's RequestReadTimeout wants 500 bytes a second: it drops it within
+# the header timeout (WEB_READ_TIMEOUT, extended to at most twice that).
+# lighttpd 1.4.69 restarts its read timeout with every byte and has no
+# minimum rate: there the per-address cap is what bounds it (README).
+if [ "${WEB_SERVER:-lighttpd}" = apache ]; then
+	fifo=$TMP/trickle.in
+	mkfifo "$fifo"
+	openssl s_client -quiet -no_ign_eof -connect "127.0.0.1:$HTTPS_PORT" -servername localhost \
+		<"$fifo" >"$TMP/trickle.out" 2>/dev/null &
+	tpid=$!
+	exec 9>"$fifo"
+	t0=$SECONDS
+	printf 'GET /api/health HTTP/1.1\r\nHost: localhost\r\n' >&9
+	for ((i = 0; i < LIMIT; i++)); do
+		kill -0 "$tpid" 2>/dev/null || break
+		printf 'X-Trickle-%d: y\r\n' "$i" >&9 2>/dev/null || break
+		sleep 1
+	done
+	took=$((SECONDS - t0))
+	if kill -0 "$tpid" 2>/dev/null; then
+		kill "$tpid" 2>/dev/null
+		not_ok "a client trickling its headers is still connected after ${took}s"
+	elif [ "$took" -le $((T * 2 + 3)) ]; then
+		ok "a client trickling its headers is dropped after ${took}s (WEB_READ_TIMEOUT=$T, MinRate 500)"
+	else
+		not_ok "a client trickling its headers was dropped late (${took}s)"
+	fi
+	exec 9>&-
+else
+	ok "skipped under $(web_name): no minimum rate (README: the per-address cap bounds it)"
+fi
+
+# ---- at most WEB_MAX_CONNS_PER_IP connections per client address ----
+max=$(senv WEB_MAX_CONNS_PER_IP "")
+expect_eq "$max" 32 "the web server gets WEB_MAX_CONNS_PER_IP=32 by default"
+max=${max:-32}
+if [ "${WEB_SERVER:-lighttpd}" = apache ]; then
+	# Apache: no module of Debian 12 caps connections per address
+	# (README); 40 idle ones from one address still leave 127.0.0.1 served.
+	python3 "$(dirname "$0")/idle_conns.py" 127.0.0.2 "$HTTPS_PORT" 40 4 tls >"$TMP/idle.out" 2>&1 &
+	ipid=$!
+	sleep 1.5
+	call_url GET "https://127.0.0.1:$HTTPS_PORT/api/health" --max-time 5
+	expect_status 200 "127.0.0.1 is served while 127.0.0.2 holds 40 idle connections"
+	ok "skipped under $(web_name): no per-address cap (README)"
+	wait "$ipid"
+else
+	python3 "$(dirname "$0")/idle_conns.py" 127.0.0.2 "$HTTPS_PORT" $((max + 8)) $((T + 3)) >"$TMP/idle.out" 2>&1 &
+	ipid=$!
+	for _ in $(seq 1 50); do grep -qs '^open' "$TMP/idle.out" && break; sleep 0.1; done
+	expect_eq "$(sed -n 's/^open //p' "$TMP/idle.out")" $((max + 8)) "127.0.0.2 opens $((max + 8)) idle connections"
+	call_url GET "https://127.0.0.2:$HTTPS_PORT/api/health" --interface 127.0.0.2 --max-time 5
+	expect_error 503 service_unavailable "a request from 127.0.0.2 over WEB_MAX_CONNS_PER_IP=$max"
+	expect_header Retry-After '[0-9]+' "the 503 over the cap says when to come back"
+	call_url GET "https://127.0.0.1:$HTTPS_PORT/api/health" --max-time 5
+	expect_status 200 "127.0.0.1 is still served"
+	wait "$ipid"
+	if grep -q "^closed_at_end $((max + 8))" "$TMP/idle.out"; then
+		ok "the idle connections are dropped after WEB_READ_TIMEOUT"
+	else
+		not_ok "idle connections left open: $(tr '\n' ' ' <"$TMP/idle.out")"
+	fi
+	call_url GET "https://127.0.0.2:$HTTPS_PORT/api/health" --interface 127.0.0.2 --max-time 5
+	expect_status 200 "127.0.0.2 is served again once they are gone"
+fi

@@ -653,6 +653,49 @@ static void test_hash(void)
 	CHECK(addr_hash(key, strlen(key), NULL, h) == -1);
 }
 
+static void test_forwarded_loopback(void)
+{
+	struct addr_list t, none = { NULL, 0 };
+	struct addr a;
+	char err[128];
+
+	if (addr_list_parse("127.0.0.1, ::1", &t, err, sizeof(err)) != 0) {
+		CHECK_MSG(0, "trusted list parses");
+		return;
+	}
+	/* not behind a trusted proxy: REMOTE_ADDR alone decides */
+	CHECK(addr_forwarded_loopback("127.0.0.1", "203.0.113.9", &none) == 1);
+	CHECK(addr_forwarded_loopback("127.0.0.2", NULL, &none) == 1);
+	CHECK(addr_forwarded_loopback("::1", NULL, &none) == 1);
+	CHECK(addr_forwarded_loopback("::ffff:127.0.0.1", NULL, &none) == 1);
+	CHECK(addr_forwarded_loopback("192.0.2.1", "127.0.0.1", &none) == 0);
+	CHECK(addr_forwarded_loopback("192.0.2.1", NULL, &t) == 0);
+	CHECK(addr_forwarded_loopback(NULL, NULL, &t) == 0);
+	CHECK(addr_forwarded_loopback("garbage", NULL, &none) == 0);
+	/* behind a trusted loopback proxy: every entry must be loopback */
+	CHECK(addr_forwarded_loopback("127.0.0.1", NULL, &t) == 1);
+	CHECK(addr_forwarded_loopback("127.0.0.1", "", &t) == 1);
+	CHECK(addr_forwarded_loopback("127.0.0.1", "127.0.0.1", &t) == 1);
+	CHECK(addr_forwarded_loopback("127.0.0.1", "127.0.0.5, ::1, [::1]:80", &t) == 1);
+	CHECK(addr_forwarded_loopback("127.0.0.1", "203.0.113.9", &t) == 0);
+	CHECK(addr_forwarded_loopback("127.0.0.1", "203.0.113.9, 127.0.0.1", &t) == 0);
+	CHECK(addr_forwarded_loopback("127.0.0.1", "127.0.0.1, 203.0.113.9", &t) == 0);
+	/* malformed: never loopback, though rate limits fall back to REMOTE_ADDR */
+	CHECK(addr_forwarded_loopback("127.0.0.1", "x, 203.0.113.9", &t) == 0);
+	CHECK(addr_resolve_client("127.0.0.1", "x, 203.0.113.9", &t, &a) == 0 && addr_is_loopback(&a));
+	CHECK(addr_forwarded_loopback("127.0.0.1", "127.0.0.1,", &t) == 0);
+	CHECK(addr_forwarded_loopback("127.0.0.1", "garbage", &t) == 0);
+	/* addr_is_loopback */
+	a = A("127.255.0.1");
+	CHECK(addr_is_loopback(&a) == 1);
+	a = A("128.0.0.1");
+	CHECK(addr_is_loopback(&a) == 0);
+	a = A("::2");
+	CHECK(addr_is_loopback(&a) == 0);
+	CHECK(addr_is_loopback(NULL) == 0);
+	addr_list_free(&t);
+}
+
 int main(void)
 {
 	test_parse();
@@ -662,5 +705,6 @@ int main(void)
 	test_format();
 	test_limit_key();
 	test_hash();
+	test_forwarded_loopback();
 	return check_summary();
 }

@@ -650,6 +650,13 @@ static void test_secrets(void)
 	CHECK(strstr(err, "JWT_SECRET") != NULL);
 	CHECK(strstr(err, SECRET32) == NULL);
 
+	/* METRICS_TOKEN: optional, but at least 32 bytes when set. */
+	CHECK(load_with("METRICS_TOKEN", SECRET31, err) == -1);
+	CHECK(strstr(err, "METRICS_TOKEN") != NULL && strstr(err, SECRET31) == NULL);
+	accepted("METRICS_TOKEN", SECRET32);
+	accepted("METRICS_TOKEN", "");
+	CHECK(load_with("METRICS_TOKEN", NULL, err) == 0);
+
 	/* The other required values. */
 	CHECK(load_with("DATABASE_URL", NULL, err) == -1);
 	CHECK(strstr(err, "DATABASE_URL") != NULL && strstr(err, "not set") != NULL);

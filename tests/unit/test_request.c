@@ -481,6 +481,35 @@ static void test_client(void)
 	req_free(&req);
 }
 
+static void test_url_prefix(void)
+{
+	static struct fake_io f;
+	struct request req;
+
+	/* PORTCULLIS_URL_PREFIX (a site under /~u) is left out of the path. */
+	start(&f, &req, "/~u/api/data/k?x=1");
+	fake_io_param(&f, "PORTCULLIS_URL_PREFIX", "/~u");
+	req_init(&req, &f.io, NULL, HASH_KEY, HASH_KEY_LEN);
+	CHECK_STR(req.path, "/api/data/k");
+	CHECK_STR(req.query, "x=1");
+	req_free(&req);
+	/* only a whole leading segment: /~uu/api is not under /~u */
+	start(&f, &req, "/~uu/api/data/k");
+	fake_io_param(&f, "PORTCULLIS_URL_PREFIX", "/~u");
+	req_init(&req, &f.io, NULL, HASH_KEY, HASH_KEY_LEN);
+	CHECK_STR(req.path, "/~uu/api/data/k");
+	req_free(&req);
+	/* empty prefix, or none: the path as sent */
+	start(&f, &req, "/api/health");
+	fake_io_param(&f, "PORTCULLIS_URL_PREFIX", "");
+	req_init(&req, &f.io, NULL, HASH_KEY, HASH_KEY_LEN);
+	CHECK_STR(req.path, "/api/health");
+	req_free(&req);
+	start(&f, &req, "/~u/api/health");
+	CHECK_STR(req.path, "/~u/api/health");
+	req_free(&req);
+}
+
 int main(void)
 {
 	test_headers();
@@ -490,5 +519,6 @@ int main(void)
 	test_query_param();
 	test_body();
 	test_client();
+	test_url_prefix();
 	return check_summary();
 }

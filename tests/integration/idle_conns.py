@@ -1,0 +1,32 @@
+"""tests/integration/idle_conns.py SRC PORT N SECONDS [tls] - opens N idle
+connections to 127.0.0.1:PORT from the local address SRC (with a TLS
+handshake when "tls" is given), sends nothing, holds them SECONDS and prints
+"open N", then how many the server closed after one second and at the end.
+Used by 40_web_slow.sh for the per-address connection cap."""
+import socket, sys, time, ssl
+src, port, n, secs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+tls = len(sys.argv) > 5 and sys.argv[5] == "tls"
+conns = []
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(src, 0))
+    if tls:
+        ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+        try:
+            s = ctx.wrap_socket(s, server_hostname="localhost")
+        except Exception:
+            pass
+    conns.append(s)
+print("open", len(conns), flush=True)
+def closed(s):
+    s.setblocking(False)
+    try:
+        d = s.recv(1)
+        return d == b""
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return False
+    except Exception:
+        return True
+time.sleep(1)
+print("closed_after_1s", sum(closed(s) for s in conns), flush=True)
+time.sleep(max(0, secs - 1))
+print("closed_at_end", sum(closed(s) for s in conns), flush=True)
