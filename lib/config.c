@@ -83,6 +83,7 @@ static const struct cfg_row table[] = {
 	{ "LOG_FILE", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(log_file) },
 	{ "LOG_MAX_BYTES", T_INT, "0", 0, 1L << 40, NULL, OFF(log_max_bytes) },
 	{ "METRICS_FILE", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(metrics_file) },
+	{ "PASSWORD_DENYLIST", T_STRING, NULL, 0, VALUE_MAX_BYTES, NULL, OFF(password_denylist) },
 };
 
 #define NROWS (sizeof(table) / sizeof(table[0]))
@@ -602,6 +603,7 @@ void cfg_free(struct config *cfg)
 	free(cfg->web_server);
 	free(cfg->log_file);
 	free(cfg->metrics_file);
+	free(cfg->password_denylist);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

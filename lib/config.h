@@ -62,6 +62,7 @@ struct config {
 	char *log_file; /* NULL or "-": standard error */
 	long log_max_bytes; /* rotate LOG_FILE to LOG_FILE.1 at this size; 0: never */
 	char *metrics_file; /* NULL: metrics.h's default */
+	char *password_denylist; /* NULL or "": the shipped list (denylist.h) */
 };
 
 /*

@@ -169,10 +169,10 @@ static int issue_access(struct app *app, const char *user_id, const char *sid, s
 }
 
 enum sess_result sess_create(struct app *app, const char *user_id,
-    const unsigned char *name_hash, struct sess_tokens *out)
+    const unsigned char *name_hash, const char *user_agent, struct sess_tokens *out)
 {
 	char hash[2 * CRYPTO_SHA256_LEN + 3], name[2 * CRYPTO_SHA256_LEN + 3], ttl[24];
-	const char *params[4] = { user_id, hash, ttl, name_hash != NULL ? name : NULL };
+	const char *params[5] = { user_id, hash, ttl, name_hash != NULL ? name : NULL, user_agent };
 	PGresult *res;
 	enum db_status st;
 
@@ -185,11 +185,11 @@ enum sess_result sess_create(struct app *app, const char *user_id,
 	st = db_exec(&app->db,
 	    "WITH cleared AS (DELETE FROM login_failures WHERE $4::bytea IS NOT NULL"
 	    "   AND name_hash = $4::bytea),"
-	    " s AS (INSERT INTO sessions (user_id) VALUES ($1::uuid) RETURNING id)"
+	    " s AS (INSERT INTO sessions (user_id, user_agent) VALUES ($1::uuid, $5) RETURNING id)"
 	    " INSERT INTO refresh_tokens (token_hash, session_id, expires_at)"
 	    " SELECT $2::bytea, s.id, now() + make_interval(secs => $3::int) FROM s"
 	    " RETURNING session_id::text, extract(epoch FROM expires_at)::bigint",
-	    4, params, &res, NULL);
+	    5, params, &res, NULL);
 	if (st != DB_OK) {
 		sess_tokens_free(out);
 		return from_db(st);

@@ -49,10 +49,11 @@ int sess_refresh_token_valid(const char *s);
 /*
  * Starts a session for `user_id`: a session row and its first refresh
  * token in one statement, then an access token.  When `name_hash` is given,
- * the same statement clears that name's failed-login records.
+ * the same statement clears that name's failed-login records.  `user_agent`
+ * (may be NULL) is stored with the session (session_list.h).
  */
 enum sess_result sess_create(struct app *app, const char *user_id,
-    const unsigned char *name_hash, struct sess_tokens *out);
+    const unsigned char *name_hash, const char *user_agent, struct sess_tokens *out);
 
 /*
  * Rotates refresh token `token` (see above).  On SESS_OK, `out` holds the

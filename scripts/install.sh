@@ -15,6 +15,8 @@
 #                                      (from apache/htaccess.in)
 #   WEBROOT/api/.env -> PREFIX/.env    for mod_fcgid, where SetEnv cannot
 #                                      reach the responders (never served)
+#   PREFIX/share/common-passwords.pwq  the shipped deny list (a passwdqc
+#                                      filter); WEBROOT/api/share links there
 #   WEBROOT/api/cgi-bin/<responder>    the responders, plain CGI or FastCGI
 #   WEBROOT/api/cgi-bin/.htaccess      picks mod_fcgid or mod_cgi
 # WEBROOT defaults to PREFIX/htdocs: point the site's document root there,
@@ -62,6 +64,7 @@ for name in health register login session data; do
 	[ -x "$ROOT/cgi-bin/$name" ] || die "install: cgi-bin/$name is not built (run make)"
 done
 [ -x "$ROOT/bin/portcullis-migrate" ] || die "install: bin/portcullis-migrate is not built (run make)"
+[ -s "$ROOT/share/common-passwords.pwq" ] || die "install: share/common-passwords.pwq is not built (run make)"
 
 # CORS origins: environment first, then the installed .env (as the
 # responders will read them), checked as the stack checks them
@@ -83,9 +86,11 @@ done < <(cors_origins)
 
 api=$DESTDIR$WEBROOT/api
 install -d -m 0755 "$DESTDIR$PREFIX" "$DESTDIR$PREFIX/bin" "$DESTDIR$PREFIX/sql" \
-	"$DESTDIR$WEBROOT" "$api" "$api/cgi-bin"
+	"$DESTDIR$PREFIX/share" "$DESTDIR$WEBROOT" "$api" "$api/cgi-bin"
 install -m 0755 "$ROOT/bin/portcullis-migrate" "$DESTDIR$PREFIX/bin/"
 install -m 0644 "$ROOT"/sql/*.sql "$DESTDIR$PREFIX/sql/"
+install -m 0644 "$ROOT/share/common-passwords.pwq" "$DESTDIR$PREFIX/share/"
+install -m 0755 "$ROOT/bin/portcullis-denylist" "$DESTDIR$PREFIX/bin/"
 install -m 0644 "$ROOT/apache/portcullis.env.example" "$DESTDIR$PREFIX/.env.example"
 install -m 0755 "${responders[@]}" "$api/cgi-bin/"
 install -m 0644 "$ROOT/apache/cgi-bin.htaccess" "$api/cgi-bin/.htaccess"
@@ -94,6 +99,8 @@ render "$ROOT/apache/htaccess.in" "$api/.htaccess.new" \
 chmod 0644 "$api/.htaccess.new"
 mv -f "$api/.htaccess.new" "$api/.htaccess"
 ln -sfn "$PREFIX/.env" "$api/.env"
+# The responders find the shipped deny list in <their directory>/../share.
+ln -sfn "$PREFIX/share" "$api/share"
 
 info "installed in $DESTDIR$PREFIX (web root $DESTDIR$WEBROOT/api)"
 if [ ! -e "$DESTDIR$PREFIX/.env" ]; then

@@ -4,9 +4,11 @@
  * {"username", "password"} -> 201 {"user"}.  The name must be 3-32 of
  * [A-Za-z0-9_.-] and free case-insensitively (the unique index on
  * lower(username) decides, so two racing registrations cannot both win);
- * the password PASSWORD_MIN_LENGTH..128 code points, every byte kept.
+ * the password PASSWORD_MIN_LENGTH..128 code points, every byte kept, and
+ * not on the deny list of common passwords (denylist.h).
  */
 #include "app.h"
+#include "denylist.h"
 #include "json_body.h"
 #include "password.h"
 #include "user.h"
@@ -48,7 +50,8 @@ static void register_user(struct ctx *c)
 	if ((found = body_exact_string(c->req, "password", &password, &password_len)) < 0)
 		goto out;
 	bad = valid_merge_exact(bad, &fields[1], found, password, password_len);
-	if (valid_reply(c, bad))
+	/* A common password is refused after the length rules, before any bcrypt. */
+	if (valid_reply(c, bad) || deny_reply(c, "password", password, password_len))
 		goto out;
 	if (pw_hash(password, password_len, (int)c->cfg->bcrypt_cost, hash) != 0) {
 		resp_json(c->resp, c->req, 500, NULL);
