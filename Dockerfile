@@ -21,6 +21,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       gcc make pkg-config libc6-dev libfcgi-dev libhiredis-dev libpq-dev \
       libjwt-dev libcjson-dev libcrypt-dev libssl-dev \
+      libpasswdqc-dev passwdqc python3-zxcvbn \
  && rm -rf /var/lib/apt/lists/*
 # The commit portcullis_build_info reports (.git is not in the build context).
 ARG COMMIT=unknown
@@ -38,6 +39,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libfcgi0ldbl libhiredis0.14 libpq5 libjwt0 libcjson1 libssl3 libcrypt1 \
+      libpasswdqc1 passwdqc \
       lighttpd lighttpd-mod-openssl lighttpd-modules-lua \
       apache2 libapache2-mod-fcgid spawn-fcgi \
       openssl curl ca-certificates procps util-linux \
@@ -48,6 +50,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=build /src/cgi-bin/ cgi-bin/
 COPY --from=build /src/bin/ bin/
+COPY --from=build /src/share/ share/
 COPY scripts/ scripts/
 COPY sql/ sql/
 COPY lighttpd/ lighttpd/

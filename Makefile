@@ -35,12 +35,16 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # when this is a clone (the Dockerfile passes COMMIT as a build argument).
 VERSION ?= 0.1.0
 COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+# libpasswdqc (Debian's libpasswdqc-dev) ships no pkg-config file.
+PKG_LIBS  += -lpasswdqc
 
 LIB_SRC    := $(wildcard lib/*.c)
 LIB_OBJ    := $(LIB_SRC:lib/%.c=build/lib/%.o)
-RESPONDERS := $(filter-out migrate,$(basename $(notdir $(wildcard src/*.c))))
+RESPONDERS := $(filter-out migrate denylist,$(basename $(notdir $(wildcard src/*.c))))
 CGI_BINS   := $(RESPONDERS:%=cgi-bin/%)
-TOOLS      := bin/portcullis-migrate
+TOOLS      := bin/portcullis-migrate bin/portcullis-denylist
+# The shipped list of common passwords, as a passwdqc filter (see scripts/build-denylist.sh).
+DENYLIST   := share/common-passwords.pwq
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=build/test/%)
 # The same unit tests, built with AddressSanitizer and UBSan over their own lib build;
@@ -79,7 +83,7 @@ DESTDIR ?=
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: deps $(CGI_BINS) $(TOOLS)
+all: deps $(CGI_BINS) $(TOOLS) $(DENYLIST)
 
 # Installs missing Debian packages; a no-op (a dpkg query) when all are there.
 deps:
@@ -113,6 +117,14 @@ cgi-bin/%: build/src/%.o build/libportcullis.a
 bin/portcullis-migrate: build/src/migrate.o build/libportcullis.a | bin
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS_HARDEN) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+bin/portcullis-denylist: build/src/denylist.o build/libportcullis.a | bin
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_HARDEN) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(DENYLIST): scripts/build-denylist.sh bin/portcullis-denylist
+	@echo "  GEN     $@"
+	$(Q)scripts/build-denylist.sh $@
 
 build/test/%: tests/unit/%.c tests/unit/*.h build/libportcullis.a | build/test
 	@echo "  CC+LD   $@"
@@ -206,8 +218,8 @@ check: all
 
 # Builds what is missing (without installing packages), then lays it out;
 # with DESTDIR it stages a copy to upload to a host that has no compiler.
-install: $(CGI_BINS) $(TOOLS)
+install: $(CGI_BINS) $(TOOLS) $(DENYLIST)
 	@scripts/install.sh "$(DESTDIR)" "$(PREFIX)" "$(WEBROOT)"
 
 clean:
-	rm -rf build bin $(CGI_BINS)
+	rm -rf build bin share $(CGI_BINS)

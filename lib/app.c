@@ -3,6 +3,7 @@
  */
 #include "app.h"
 
+#include "denylist.h"
 #include "log.h"
 #include "kv_cache.h"
 #include "metrics.h"
@@ -250,6 +251,18 @@ static int on_redis_connect(struct redis *r, void *arg)
 	return 0;
 }
 
+/* The password deny list, checked (and its filter built when needed) at startup. */
+static int open_denylist(struct app *app, const char *argv0)
+{
+	char err[CFG_ERR_MAX];
+
+	if (deny_open(&app->cfg, argv0, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: configuration error: %s\n", app->name, err);
+		return 2;
+	}
+	return 0;
+}
+
 /* Opens the configuration and everything that lives as long as the process. */
 static int app_open(struct app *app, const char *argv0, int check_only)
 {
@@ -274,7 +287,7 @@ static int app_open(struct app *app, const char *argv0, int check_only)
 		return 2;
 	}
 	if (check_only)
-		return 0;
+		return open_denylist(app, argv0);
 	if (db_init(&app->db, app->cfg.database_url, app->name) != 0) {
 		fprintf(stderr, "%s: out of memory\n", app->name);
 		return 1;
@@ -291,12 +304,15 @@ static int app_open(struct app *app, const char *argv0, int check_only)
 		    app->name, strerror(errno));
 	log_limit(app->cfg.log_max_bytes);
 	cfg_warnings(&app->cfg, log_warning);
+	if (open_denylist(app, argv0) != 0)
+		return 2;
 	metrics_open(app->cfg.metrics_file, app->name);
 	return 0;
 }
 
 static void app_close(struct app *app)
 {
+	deny_close();
 	metrics_close();
 	db_close(&app->db);
 	redis_close(&app->redis);

@@ -88,6 +88,7 @@ static const struct cfg_row table[] = {
 	{ "REDIS_MASTER_NAME", T_STRING, "mymaster", 1, 256, NULL, OFF(redis_master_name) },
 	{ "REDIS_SENTINEL_PASSWORD", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(redis_sentinel_password) },
 	{ "METRICS_TOKEN", T_OPT_SECRET, NULL, 0, 0, NULL, OFF(metrics_token) },
+	{ "PASSWORD_DENYLIST", T_STRING, NULL, 0, VALUE_MAX_BYTES, NULL, OFF(password_denylist) },
 };
 
 #define NROWS (sizeof(table) / sizeof(table[0]))
@@ -660,6 +661,7 @@ void cfg_free(struct config *cfg)
 	free(cfg->redis_master_name);
 	wipe_free(cfg->redis_sentinel_password);
 	wipe_free(cfg->metrics_token);
+	free(cfg->password_denylist);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -67,6 +67,7 @@ struct config {
 	char *redis_master_name;       /* the Sentinels' name of the master */
 	char *redis_sentinel_password; /* NULL: the Sentinels take no AUTH */
 	char *metrics_token; /* METRICS_TOKEN: NULL or "" when unset, else >= 32 bytes */
+	char *password_denylist; /* NULL or "": the shipped list (denylist.h) */
 };
 
 /*

@@ -43,7 +43,7 @@ _Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
 static const char *const routes[] = {
 	"/api/health", "/api/ready", "/api/auth/register", "/api/auth/login",
 	"/api/auth/refresh", "/api/auth/logout", "/api/auth/password", "/api/me",
-	"/api/data", "/api/data/{key}", "/metrics", "other",
+	"/api/data", "/api/data/{key}", "/metrics", "/api/sessions", "/api/sessions/{id}", "other",
 };
 static const char *const methods[] = {
 	"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "other",

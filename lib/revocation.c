@@ -120,6 +120,10 @@ int revoke_replay(struct app *app)
 	if (db_exec(&app->db,
 		"SELECT id::text, ceil(extract(epoch FROM revoked_at + make_interval(secs => $1::int)"
 		" - now()))::bigint FROM sessions"
+		" WHERE revoked_at > now() - make_interval(secs => $1::int)"
+		/* The sessions of deleted accounts (account.h). */
+		" UNION ALL SELECT id::text, ceil(extract(epoch FROM revoked_at"
+		" + make_interval(secs => $1::int) - now()))::bigint FROM deleted_sessions"
 		" WHERE revoked_at > now() - make_interval(secs => $1::int)",
 		1, params, &res, NULL) != DB_OK)
 		return -1;

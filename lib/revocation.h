@@ -1,7 +1,9 @@
 /*
  * revocation.h - whether a session (and so every access token carrying its
- * `sid`) has been revoked: by logout, refresh-token reuse or a password
- * change.
+ * `sid`) has been revoked: by logout, refresh-token reuse, a password
+ * change, the user ending it, or the account's deletion (its row is then
+ * gone, which the record reads as revoked, and `deleted_sessions` keeps its
+ * id for the replay).
  *
  * PostgreSQL is the record (sessions.revoked_at); Redis is the fast path
  * (`pc:rv:<sid>`, kept as long as an access token of that session can live).

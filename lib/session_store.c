@@ -169,11 +169,11 @@ static int issue_access(struct app *app, const char *user_id, const char *sid, s
 }
 
 enum sess_result sess_create(struct app *app, const char *user_id, const char *password_version,
-    const unsigned char *name_hash, struct sess_tokens *out)
+    const unsigned char *name_hash, const char *user_agent, struct sess_tokens *out)
 {
 	char hash[2 * CRYPTO_SHA256_LEN + 3], name[2 * CRYPTO_SHA256_LEN + 3], ttl[24];
-	const char *params[5] = { user_id, hash, ttl, name_hash != NULL ? name : NULL,
-		password_version };
+	const char *params[6] = { user_id, hash, ttl, name_hash != NULL ? name : NULL,
+		password_version, user_agent };
 	PGresult *res;
 	enum db_status st;
 
@@ -191,8 +191,8 @@ enum sess_result sess_create(struct app *app, const char *user_id, const char *p
 	 * for it to commit and then revokes the new session with the others.
 	 */
 	st = db_exec(&app->db,
-	    "WITH s AS (INSERT INTO sessions (user_id)"
-	    "   SELECT id FROM users WHERE id = $1::uuid"
+	    "WITH s AS (INSERT INTO sessions (user_id, user_agent)"
+	    "   SELECT id, $6::text FROM users WHERE id = $1::uuid"
 	    "   AND ($5::bigint IS NULL OR password_version = $5::bigint) FOR SHARE"
 	    "   RETURNING id),"
 	    " cleared AS (DELETE FROM login_failures WHERE $4::bytea IS NOT NULL"
@@ -200,7 +200,7 @@ enum sess_result sess_create(struct app *app, const char *user_id, const char *p
 	    " INSERT INTO refresh_tokens (token_hash, session_id, expires_at)"
 	    " SELECT $2::bytea, s.id, now() + make_interval(secs => $3::int) FROM s"
 	    " RETURNING session_id::text, extract(epoch FROM expires_at)::bigint",
-	    5, params, &res, NULL);
+	    6, params, &res, NULL);
 	if (st != DB_OK) {
 		sess_tokens_free(out);
 		return from_db(st);

@@ -56,10 +56,11 @@ int sess_refresh_token_valid(const char *s);
  * changed or the account was deleted while the login was in flight - the
  * session is "born revoked", i.e. never made).  When `name_hash` is given,
  * the same statement clears that name's failed-login records (only when a
- * session was made).
+ * session was made).  `user_agent` (may be NULL) is stored with the session
+ * (session_list.h).
  */
 enum sess_result sess_create(struct app *app, const char *user_id, const char *password_version,
-    const unsigned char *name_hash, struct sess_tokens *out);
+    const unsigned char *name_hash, const char *user_agent, struct sess_tokens *out);
 
 /*
  * Rotates refresh token `token` (see above).  On SESS_OK, `out` holds the

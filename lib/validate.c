@@ -19,6 +19,7 @@ const char *valid_reason_name(enum valid_reason r)
 	case VALID_TOO_SHORT: return "too_short";
 	case VALID_TOO_LONG: return "too_long";
 	case VALID_INVALID_FORMAT: return "invalid_format";
+	case VALID_TOO_COMMON: return "too_common";
 	case VALID_OK:
 	default: return "ok";
 	}

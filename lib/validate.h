@@ -54,6 +54,7 @@ enum valid_reason {
 	VALID_TOO_SHORT,
 	VALID_TOO_LONG,
 	VALID_INVALID_FORMAT,
+	VALID_TOO_COMMON, /* on the deny list of common passwords (denylist.h) */
 };
 
 struct valid_field {
@@ -66,7 +67,8 @@ struct valid_field {
 
 /*
  * The contract's name of a reason: "required", "invalid_type", "too_short",
- * "too_long", "invalid_format"; "ok" for VALID_OK and unknown values.
+ * "too_long", "invalid_format", "too_common"; "ok" for VALID_OK and unknown
+ * values.
  */
 const char *valid_reason_name(enum valid_reason r);
 

@@ -2,7 +2,9 @@
 # scripts/install-deps.sh - installs the Debian packages portcullis needs
 # that are missing.
 #
-#   install-deps.sh build   compiler and the -dev libraries
+#   install-deps.sh build   compiler and the -dev libraries; passwdqc's
+#                           pwqfilter and python3-zxcvbn, whose list of
+#                           common passwords becomes the shipped deny list
 #   install-deps.sh run     build + PostgreSQL 15, Redis, lighttpd (with
 #                           mod_magnet), Apache with mod_fcgid, spawn-fcgi,
 #                           openssl, curl
@@ -21,7 +23,8 @@
 set -euo pipefail
 
 BUILD=(gcc make pkg-config libc6-dev libfcgi-dev libhiredis-dev libpq-dev
-	libjwt-dev libcjson-dev libcrypt-dev libssl-dev)
+	libjwt-dev libcjson-dev libcrypt-dev libssl-dev
+	libpasswdqc-dev passwdqc python3-zxcvbn)
 RUN=("${BUILD[@]}" postgresql-15 postgresql-client-15 redis-server redis-tools
 	lighttpd lighttpd-mod-openssl lighttpd-modules-lua apache2
 	libapache2-mod-fcgid spawn-fcgi openssl curl ca-certificates procps

@@ -22,6 +22,9 @@
 #   WEBROOT/api/cgi-bin/<responder>    a two-line script that execs
 #                                      PREFIX/cgi-bin/<responder> (plain CGI
 #                                      or FastCGI, the same process)
+#   PREFIX/share/common-passwords.pwq  the shipped deny list (a passwdqc
+#                                      filter), found by the responders as
+#                                      <their directory>/../share
 #   WEBROOT/api/cgi-bin/.htaccess      picks mod_fcgid or mod_cgi
 # Nothing secret is under WEBROOT, by link or by copy: a host that ignores
 # .htaccess (AllowOverride None) shows scripts and rules, never a setting.
@@ -75,6 +78,7 @@ for name in health register login session data; do
 	[ -x "$ROOT/cgi-bin/$name" ] || die "install: cgi-bin/$name is not built (run make)"
 done
 [ -x "$ROOT/bin/portcullis-migrate" ] || die "install: bin/portcullis-migrate is not built (run make)"
+[ -s "$ROOT/share/common-passwords.pwq" ] || die "install: share/common-passwords.pwq is not built (run make)"
 
 # CORS origins: environment first, then the installed .env (as the
 # responders will read them), checked as the stack checks them
@@ -96,9 +100,11 @@ done < <(cors_origins)
 
 api=$DESTDIR$WEBROOT/api
 install -d -m 0755 "$DESTDIR$PREFIX" "$DESTDIR$PREFIX/bin" "$DESTDIR$PREFIX/sql" \
-	"$DESTDIR$PREFIX/cgi-bin" "$DESTDIR$WEBROOT" "$api" "$api/cgi-bin"
+	"$DESTDIR$PREFIX/cgi-bin" "$DESTDIR$PREFIX/share" "$DESTDIR$WEBROOT" "$api" "$api/cgi-bin"
 install -m 0755 "$ROOT/bin/portcullis-migrate" "$DESTDIR$PREFIX/bin/"
 install -m 0644 "$ROOT"/sql/*.sql "$DESTDIR$PREFIX/sql/"
+install -m 0644 "$ROOT/share/common-passwords.pwq" "$DESTDIR$PREFIX/share/"
+install -m 0755 "$ROOT/bin/portcullis-denylist" "$DESTDIR$PREFIX/bin/"
 install -m 0644 "$ROOT/apache/portcullis.env.example" "$DESTDIR$PREFIX/.env.example"
 install -m 0755 "${responders[@]}" "$DESTDIR$PREFIX/cgi-bin/"
 fresh_env=0

@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "login_guard.h"
 #include "password.h"
+#include "session_list.h"
 #include "session_reply.h"
 #include "session_store.h"
 #include "user.h"
@@ -94,6 +95,7 @@ static void login(struct ctx *c)
 	char *password = NULL, *username = NULL;
 	size_t password_len = 0, username_len = 0;
 	unsigned char name_hash[CRYPTO_SHA256_LEN];
+	char user_agent[SLIST_USER_AGENT_MAX + 1];
 	const char *stored;
 	struct user u;
 	struct sess_tokens t = { 0 };
@@ -162,7 +164,8 @@ static void login(struct ctx *c)
 	if (pw_needs_rehash(stored, (int)c->cfg->bcrypt_cost))
 		rehash(c, u.id, PQgetvalue(res, 0, 4), password, password_len);
 
-	switch (sess_create(c->app, u.id, PQgetvalue(res, 0, 4), name_hash, &t)) {
+	switch (sess_create(c->app, u.id, PQgetvalue(res, 0, 4), name_hash,
+	    slist_user_agent(c->req, user_agent), &t)) {
 	case SESS_OK:
 		break;
 	case SESS_INVALID:

@@ -4,9 +4,11 @@
  * {"username", "password"} -> 201 {"user"}.  The name must be 3-32 of
  * [A-Za-z0-9_.-] and free case-insensitively (the unique index on
  * lower(username) decides, so two racing registrations cannot both win);
- * the password PASSWORD_MIN_LENGTH..128 code points, every byte kept.
+ * the password PASSWORD_MIN_LENGTH..128 code points, every byte kept, and
+ * not on the deny list of common passwords (denylist.h).
  */
 #include "app.h"
+#include "denylist.h"
 #include "json_body.h"
 #include "password.h"
 #include "user.h"
@@ -36,6 +38,9 @@ static void register_user(struct ctx *c)
 	}
 	/* Both fields are checked and kept on their exact bytes (validate.h). */
 	if (valid_reply(c, valid_body(c->req->body, c->req->body_len, fields, 2, v)))
+		goto out;
+	/* A common password is refused after the length rules, before any bcrypt. */
+	if (deny_reply(c, "password", v[1].s, v[1].len))
 		goto out;
 	if (pw_hash(v[1].s, v[1].len, (int)c->cfg->bcrypt_cost, hash) != 0) {
 		resp_json(c->resp, c->req, 500, NULL);

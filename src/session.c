@@ -6,21 +6,28 @@
  *   POST /api/auth/logout    revoke the session, clear the cookies
  *   POST /api/auth/password  change the password, revoke every session
  *   GET  /api/me             who am I
+ *   DELETE /api/me           delete the account (with its password)
+ *   GET  /api/sessions       the user's live sessions
+ *   DELETE /api/sessions/{id}  end one of them
+ *   DELETE /api/sessions     end all of them but this one
  *
  * The cookie transport is used unless the request says otherwise (a
  * refresh token in the body, an Authorization: Bearer header).  A
  * cookie-authenticated write from a foreign Origin is refused before
  * anything changes (auth_refuse_cross_site()).
  */
+#include "account.h"
 #include "app.h"
 #include "auth.h"
 #include "cookie.h"
+#include "denylist.h"
 #include "json_body.h"
 #include "log.h"
 #include "metrics.h"
 #include "login_guard.h"
 #include "password.h"
 #include "revocation.h"
+#include "session_list.h"
 #include "session_reply.h"
 #include "session_store.h"
 #include "user.h"
@@ -209,8 +216,10 @@ static void change_password(struct ctx *c)
 		body_reply_error(c, br);
 		return;
 	}
-	/* Both passwords are checked and kept on their exact bytes (validate.h). */
-	if (valid_reply(c, valid_body(c->req->body, c->req->body_len, fields, 2, v)))
+	/* Both passwords are checked and kept on their exact bytes (validate.h);
+	 * a common new password is refused after the length rules, before bcrypt. */
+	if (valid_reply(c, valid_body(c->req->body, c->req->body_len, fields, 2, v)) ||
+	    deny_reply(c, "new_password", v[1].s, v[1].len))
 		goto out;
 	current = v[0].s;
 	current_len = v[0].len;
@@ -330,11 +339,188 @@ static void me(struct ctx *c)
 	resp_json(c->resp, c->req, 200, answer);
 }
 
+/*
+ * The routes below check the access token on the request's one Redis round
+ * trip (revocation), like GET /api/me.
+ */
+static struct auth_pending pending;
+
+static void auth_prefetch(struct ctx *c)
+{
+	auth_begin(c, &pending);
+	auth_queue(c, &pending, NULL, 0);
+}
+
+/*
+ * Finishes the prefetched check; for a change (`write`), a cookie-authenticated
+ * request from a foreign Origin is refused before anything is touched.
+ * Returns 1 when it answered.
+ */
+static int refused(struct ctx *c, int write)
+{
+	enum auth_result ar = auth_finish(c, &pending, NULL);
+
+	if (ar == AUTH_OK && write && auth_refuse_cross_site(c, pending.a.via_cookie))
+		return 1;
+	if (ar != AUTH_OK) {
+		auth_reply(c, ar);
+		return 1;
+	}
+	return 0;
+}
+
+/* Answers a failed slist_*() call; returns 1 when it answered. */
+static int slist_failed(struct ctx *c, enum slist_result r)
+{
+	switch (r) {
+	case SLIST_OK:
+		return 0;
+	case SLIST_NOT_FOUND:
+		resp_error(c->resp, c->req, 404, "not_found", "no such session", NULL);
+		return 1;
+	case SLIST_DOWN:
+		app_unavailable(c);
+		return 1;
+	case SLIST_ERROR:
+		break;
+	}
+	resp_json(c->resp, c->req, 500, NULL);
+	return 1;
+}
+
+static void list_sessions(struct ctx *c)
+{
+	cJSON *list = NULL, *answer;
+
+	if (refused(c, 0) ||
+	    slist_failed(c, slist_query(c->app, pending.a.claims.sub, pending.a.claims.sid, &list)))
+		return;
+	answer = cJSON_CreateObject();
+	if (answer == NULL || !cJSON_AddItemToObject(answer, "sessions", list)) {
+		cJSON_Delete(list);
+		cJSON_Delete(answer);
+		resp_json(c->resp, c->req, 500, NULL);
+		return;
+	}
+	resp_json(c->resp, c->req, 200, answer);
+}
+
+static void end_session(struct ctx *c)
+{
+	char sid[37];
+
+	if (refused(c, 1))
+		return;
+	/* Not a session id at all: as unknown as another user's. */
+	if (!slist_id_valid(c->param, c->param_len)) {
+		slist_failed(c, SLIST_NOT_FOUND);
+		return;
+	}
+	for (size_t i = 0; i < 36; i++)
+		sid[i] = (char)(c->param[i] >= 'A' && c->param[i] <= 'F' ? c->param[i] + 32 : c->param[i]);
+	sid[36] = '\0';
+	if (slist_failed(c, slist_end(c->app, pending.a.claims.sub, sid)))
+		return;
+	/* Ending the current session is its logout. */
+	if (strcmp(sid, pending.a.claims.sid) == 0)
+		cookie_clear_session(c->resp);
+	resp_empty(c->resp, 204);
+}
+
+static void end_other_sessions(struct ctx *c)
+{
+	if (refused(c, 1) ||
+	    slist_failed(c, slist_end_others(c->app, pending.a.claims.sub, pending.a.claims.sid)))
+		return;
+	resp_empty(c->resp, 204);
+}
+
+static void delete_me(struct ctx *c)
+{
+	static const struct valid_field fields[] = {
+		{ "password", 1, 0, 0, NULL, NULL },
+	};
+	struct valid_value v[1] = { { NULL, 0 } };
+	const char *params[1];
+	unsigned char name_hash[CRYPTO_SHA256_LEN];
+	PGresult *res = NULL;
+	enum body_result br;
+	enum db_status st;
+	int locked, ok;
+	long retry_after;
+
+	if (refused(c, 1))
+		return;
+	br = body_read_json(c->req, (size_t)c->cfg->max_body_bytes);
+	if (br != BODY_JSON_OK) {
+		body_reply_error(c, br);
+		return;
+	}
+	/* Checked on the exact bytes: a password keeps its U+0000 (validate.h). */
+	if (valid_reply(c, valid_body(c->req->body, c->req->body_len, fields, 1, v)))
+		goto out;
+	params[0] = pending.a.claims.sub;
+	st = db_exec(&c->app->db, "SELECT username, password_hash FROM users WHERE id = $1::uuid",
+	    1, params, &res, NULL);
+	if (st != DB_OK)
+		goto db_failed;
+	if (PQntuples(res) != 1) {
+		auth_reply(c, AUTH_INVALID);
+		goto out;
+	}
+	/* A wrong password counts as a failed login of this name, as on a password change. */
+	if (guard_name_hash(c->cfg, PQgetvalue(res, 0, 0), name_hash) != 0)
+		goto out;
+	if ((st = guard_check(c->app, name_hash, &locked, &retry_after)) != DB_OK)
+		goto db_failed;
+	if (locked) {
+		reply_locked(c, retry_after);
+		goto out;
+	}
+	ok = v[0].s != NULL && pw_verify(v[0].s, v[0].len, PQgetvalue(res, 0, 1)) == 1;
+	if (!ok) {
+		if ((st = guard_record(c->app, name_hash, &locked, &retry_after)) == DB_DOWN)
+			goto db_failed;
+		if (st == DB_OK && locked) {
+			reply_locked(c, retry_after); /* a concurrent failure reached the limit first */
+			goto out;
+		}
+		metrics_login("failure");
+		resp_error(c->resp, c->req, 401, "invalid_credentials", "the password is wrong", NULL);
+		goto out;
+	}
+	switch (account_delete(c->app, pending.a.claims.sub, PQgetvalue(res, 0, 1), name_hash)) {
+	case ACCOUNT_OK:
+		break;
+	case ACCOUNT_CHANGED:
+		/* Deleted or its password changed meanwhile: this session is over either way. */
+		auth_reply(c, AUTH_REVOKED);
+		goto out;
+	case ACCOUNT_DOWN:
+		goto db_failed;
+	case ACCOUNT_ERROR:
+		resp_json(c->resp, c->req, 500, NULL);
+		goto out;
+	}
+	cookie_clear_session(c->resp);
+	resp_empty(c->resp, 204);
+	goto out;
+db_failed:
+	app_unavailable(c);
+out:
+	PQclear(res);
+	valid_values_free(v, 1);
+}
+
 static const struct route routes[] = {
 	{ "POST", "/api/auth/refresh", POLICY_AUTH, refresh, NULL },
 	{ "POST", "/api/auth/logout", POLICY_AUTH, logout, NULL },
 	{ "POST", "/api/auth/password", POLICY_AUTH, change_password, NULL },
 	{ "GET", "/api/me", POLICY_API, me, me_prefetch },
+	{ "DELETE", "/api/me", POLICY_API, delete_me, auth_prefetch },
+	{ "GET", "/api/sessions", POLICY_API, list_sessions, auth_prefetch },
+	{ "DELETE", "/api/sessions", POLICY_API, end_other_sessions, auth_prefetch },
+	{ "DELETE", "/api/sessions/{id}", POLICY_API, end_session, auth_prefetch },
 };
 
 int main(int argc, char **argv)

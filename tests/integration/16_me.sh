@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GET /api/me: 200 {"user"} exactly as registered, by cookie or bearer;
-# 401 without a token; 405 with Allow for other methods.
+# 401 without a token; 405 with Allow (GET, HEAD, DELETE) for other methods.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/auth_lib.sh"
 
@@ -54,14 +54,14 @@ expect_error 401 unauthenticated "GET /api/me with a bad token"
 call GET /api/me -H "X-Request-Id: me-trace-1"
 expect_json '.error.request_id' 'me-trace-1' "the 401 carries the echoed request id"
 
-for m in POST PUT DELETE PATCH; do
+for m in POST PUT PATCH; do # DELETE deletes the account (22_delete_me.sh)
 	call "$m" /api/me -H "Authorization: Bearer $ba" "${JSON_CT[@]}" --data-binary '{}'
 	expect_error 405 method_not_allowed "$m /api/me"
-	expect_header Allow 'GET, HEAD' "$m /api/me lists the allowed methods"
+	expect_header Allow 'GET, HEAD, DELETE' "$m /api/me lists the allowed methods"
 done
 call POST /api/me "${NOBODY[@]}"
 expect_error 405 method_not_allowed "POST /api/me without a body or token"
-expect_header Allow 'GET, HEAD' "POST /api/me without a body lists the allowed methods"
+expect_header Allow 'GET, HEAD, DELETE' "POST /api/me without a body lists the allowed methods"
 
 call GET /api/me/ -H "Authorization: Bearer $ba"
 expect_error 404 not_found "GET /api/me/ (trailing slash) is another path"

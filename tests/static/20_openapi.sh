@@ -60,7 +60,8 @@ if ! python3 -c 'import yaml' 2>/dev/null; then
 			m = $1; sub(/:$/, "", m); print p, m }' "$SPEC" >"$TMP/ops"
 	for want in "/api/health get head" "/api/ready get head" "/api/auth/register post" \
 		"/api/auth/login post" "/api/auth/refresh post" "/api/auth/logout post" \
-		"/api/auth/password post" "/api/me get head" "/api/data get head" \
+		"/api/auth/password post" "/api/me get head delete" "/api/sessions get head delete" \
+		"/api/sessions/{id} delete" "/api/data get head" \
 		"/api/data/{key} get head put delete" "/metrics get head"; do
 		read -r path methods <<<"$want"
 		got=$(awk -v p="$path" '$1 == p && $2 != "options" { print $2 }' "$TMP/ops" | sort | paste -sd' ')
@@ -177,7 +178,8 @@ EXPECTED = {
     "/api/health": {"get"}, "/api/ready": {"get"},
     "/api/auth/register": {"post"}, "/api/auth/login": {"post"}, "/api/auth/refresh": {"post"},
     "/api/auth/logout": {"post"}, "/api/auth/password": {"post"},
-    "/api/me": {"get"}, "/api/data": {"get"}, "/api/data/{key}": {"get", "put", "delete"},
+    "/api/me": {"get", "delete"}, "/api/sessions": {"get", "delete"}, "/api/sessions/{id}": {"delete"},
+    "/api/data": {"get"}, "/api/data/{key}": {"get", "put", "delete"},
     "/metrics": {"get"},
 }
 paths = doc.get("paths") or {}
@@ -438,7 +440,7 @@ if fmt and {"COOKIE_ACCESS", "COOKIE_ACCESS_PATH", "COOKIE_REFRESH", "COOKIE_REF
         if m == "options":
             continue
         a = alts(op)
-        if p in ("/api/me", "/api/auth/password", "/api/data", "/api/data/{key}"):
+        if p in ("/api/me", "/api/auth/password", "/api/sessions", "/api/sessions/{id}", "/api/data", "/api/data/{key}"):
             if {bearer} not in a or {access} not in a:
                 wrong.append(f"{m.upper()} {p}")
         elif p in ("/api/auth/refresh", "/api/auth/logout"):
