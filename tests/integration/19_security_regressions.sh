@@ -79,7 +79,7 @@ PKGS="fcgi hiredis libpq libcjson libjwt libcrypto libxcrypt"
 # shellcheck disable=SC2046,SC2086
 if cc -std=c11 -D_GNU_SOURCE -O0 -g -ftrivial-auto-var-init=pattern -I"$ROOT/lib" \
 	$(pkg-config --cflags $PKGS) "$ROOT/src/session.c" "$ROOT"/lib/*.c \
-	$(pkg-config --libs $PKGS) -o "$TMP/session-pattern" 2>"$TMP/cc.err"; then
+	$(pkg-config --libs $PKGS) -lpasswdqc -o "$TMP/session-pattern" 2>"$TMP/cc.err"; then
 	cgi "$TMP/session-pattern" "" REDIS_URL=redis://127.0.0.1:1/0 REQUEST_METHOD=GET \
 		REQUEST_URI=/api/me HTTP_AUTHORIZATION="Bearer $tok"
 	rc=$?
