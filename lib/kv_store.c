@@ -218,8 +218,8 @@ enum kv_result kv_put(struct app *app, const char *user, const char *key, const 
 enum kv_result kv_delete(struct app *app, const char *user, const char *key,
     const struct kv_cond *cond, long long *version)
 {
-	char max[24], im[KV_COND_LIST_MAX];
-	const char *params[5] = { user, key, NULL, NULL, max };
+	char max[24], im[KV_COND_LIST_MAX], inm[KV_COND_LIST_MAX];
+	const char *params[7] = { user, key, NULL, NULL, NULL, NULL, max };
 	const char *status;
 	PGresult *res;
 	enum db_status st;
@@ -230,9 +230,12 @@ enum kv_result kv_delete(struct app *app, const char *user, const char *key,
 	snprintf(max, sizeof(max), "%ld", app->cfg.data_max_keys);
 	cond_params(cond->if_match, cond->if_match_any, cond->if_match_n, cond->if_match_v, im,
 	    sizeof(im), &params[2], &params[3]);
+	cond_params(cond->if_none_match, cond->if_none_match_any, cond->if_none_match_n,
+	    cond->if_none_match_v, inm, sizeof(inm), &params[4], &params[5]);
 	st = db_exec(&app->db,
-	    "SELECT status, version FROM data_delete($1::uuid, $2, $3::bigint[], $4::bool, $5::int)",
-	    5, params, &res, NULL);
+	    "SELECT status, version FROM data_delete($1::uuid, $2, $3::bigint[], $4::bool,"
+	    " $5::bigint[], $6::bool, $7::int)",
+	    7, params, &res, NULL);
 	if (st != DB_OK)
 		return from_db(st);
 	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {

@@ -164,10 +164,13 @@ BEGIN
 END
 $$;
 
--- data_delete(user, key, if_match, if_match_any, max_tombstones)
+-- data_delete(user, key, if_match, if_match_any, if_none_match,
+--             if_none_match_any, max_tombstones)
+-- The conditions as for data_put.
 -- status: 'deleted' (version: the deleted one) | 'not_found' | 'precondition'.
 CREATE FUNCTION data_delete(p_user uuid, p_key text, p_if_match bigint[],
-    p_if_match_any boolean, p_max_tombstones integer,
+    p_if_match_any boolean, p_if_none_match bigint[], p_if_none_match_any boolean,
+    p_max_tombstones integer,
     OUT status text, OUT version bigint)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -180,6 +183,8 @@ BEGIN
         DELETE FROM data_items d
          WHERE d.user_id = p_user AND d.key = p_key
            AND (p_if_match IS NULL OR p_if_match_any OR d.version = ANY (p_if_match))
+           AND NOT p_if_none_match_any
+           AND (p_if_none_match IS NULL OR d.version <> ALL (p_if_none_match))
         RETURNING d.version INTO version;
     END IF;
     IF version IS NULL THEN

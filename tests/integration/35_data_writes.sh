@@ -83,6 +83,10 @@ counted "PUT stale If-Match" 412 dput rt '"no"' -H 'If-Match: "1"'
 counted "PUT If-None-Match: * of a live key" 412 dput rt '"no"' -H 'If-None-Match: *'
 counted "PUT If-None-Match: * (create)" 201 dput rt-new '"new"' -H 'If-None-Match: *'
 counted "DELETE stale If-Match" 412 ddel rt -H 'If-Match: "1"'
+counted "DELETE If-None-Match of the live version" 412 ddel rt -H 'If-None-Match: "3"'
+counted "DELETE If-None-Match: *" 412 ddel rt -H 'If-None-Match: *'
+dget rt
+expect_json '.version' 3 "a DELETE refused by If-None-Match deleted nothing"
 counted "DELETE" 204 ddel rt
 counted "DELETE of an absent key" 404 ddel rt
 counted "PUT (create again after a delete)" 201 dput rt '"v4"'
@@ -179,7 +183,7 @@ sed 's/$/ qrace/' "$TMP/race.codes" >>"$STATUS_FILE"
 expect_eq "$(sort "$TMP/race.codes" | uniq -c | awk '{ print $2 "x" $1 }' | paste -sd' ')" "201x$room 403x$((30 - room))" \
 	"quota race: 30 creates at once over HTTP: exactly $room pass (201), the rest are 403"
 # straight from 8 PostgreSQL sessions at once: delete 20, then 8 x 10 creates race for 20 places
-psql_q "SELECT count(*) FROM generate_series(1, 20) g, LATERAL data_delete('$UID_C', 'c' || g, NULL, false, $MAX_KEYS) p" >/dev/null
+psql_q "SELECT count(*) FROM generate_series(1, 20) g, LATERAL data_delete('$UID_C', 'c' || g, NULL, false, NULL, false, $MAX_KEYS) p" >/dev/null
 for ((s = 0; s < 8; s++)); do
 	psql_q "SELECT p.status FROM generate_series(1, 10) g, LATERAL data_put('$UID_C', 'pg$s-' || g, '1', 1, $MAX_KEYS, NULL, false, NULL, false) p" >"$TMP/pg$s.out" &
 done
