@@ -125,9 +125,10 @@ static void cond_params(int present, int any, int n, const long long *v, char *l
 		return;
 	list[used++] = '{';
 	for (int i = 0; i < n && i < KV_ETAGS_MAX; i++) {
-		int w = snprintf(list + used, size - used, "%s%lld", i > 0 ? "," : "", v[i]);
+		/* room kept for the closing brace and the NUL */
+		int w = snprintf(list + used, size - used - 1, "%s%lld", i > 0 ? "," : "", v[i]);
 
-		if (w < 0 || (size_t)w >= size - used)
+		if (w < 0 || (size_t)w >= size - used - 1)
 			break; /* cannot happen: KV_COND_LIST_MAX fits KV_ETAGS_MAX tags */
 		used += (size_t)w;
 	}
