@@ -47,7 +47,6 @@ cleanup() {
 trap cleanup EXIT
 
 data_user Writes || exit 1
-UID_W=$D_UID
 
 # ---- one round trip a write ----
 # data backends' pids, and the statements they logged since byte OFFSET
