@@ -97,25 +97,6 @@ void kv_parse_etags(const char *header, int weak, int *present, int *any, int *n
 	}
 }
 
-static int listed(long long version, int n, const long long *v)
-{
-	for (int i = 0; i < n; i++)
-		if (v[i] == version)
-			return 1;
-	return 0;
-}
-
-/* 1 when the conditions hold for a key that is live at `version` (or absent: live 0). */
-static int conditions_hold(const struct kv_cond *c, int live, long long version)
-{
-	if (c->if_match && (!live || (!c->if_match_any && !listed(version, c->if_match_n, c->if_match_v))))
-		return 0;
-	if (c->if_none_match && live &&
-	    (c->if_none_match_any || listed(version, c->if_none_match_n, c->if_none_match_v)))
-		return 0;
-	return 1;
-}
-
 static enum kv_result from_db(enum db_status st)
 {
 	return st == DB_DOWN ? KV_DOWN : KV_ERROR;
@@ -128,6 +109,34 @@ void kv_item_free(struct kv_item *item)
 	item->value_len = 0;
 }
 
+/*
+ * The parameters of one condition header: `list` a bigint[] literal of
+ * its versions ("{3,4}", "{}" when none is ours), or NULL when the header
+ * is absent; `any` "t" for `*`.
+ */
+static void cond_params(int present, int any, int n, const long long *v, char *list, size_t size,
+    const char **list_param, const char **any_param)
+{
+	size_t used = 0;
+
+	*any_param = any ? "t" : "f";
+	*list_param = NULL;
+	if (!present)
+		return;
+	list[used++] = '{';
+	for (int i = 0; i < n && i < KV_ETAGS_MAX; i++) {
+		/* room kept for the closing brace and the NUL */
+		int w = snprintf(list + used, size - used - 1, "%s%lld", i > 0 ? "," : "", v[i]);
+
+		if (w < 0 || (size_t)w >= size - used - 1)
+			break; /* cannot happen: KV_COND_LIST_MAX fits KV_ETAGS_MAX tags */
+		used += (size_t)w;
+	}
+	list[used] = '}';
+	list[used + 1] = '\0';
+	*list_param = list;
+}
+
 enum kv_result kv_get(struct app *app, const char *user, const char *key, struct kv_item *out)
 {
 	const char *params[2] = { user, key };
@@ -138,7 +147,7 @@ enum kv_result kv_get(struct app *app, const char *user, const char *key, struct
 	memset(out, 0, sizeof(*out));
 	st = db_exec(&app->db,
 	    "SELECT value, version, " UPDATED_AT_SQL("updated_at")
-	    " FROM data_items WHERE user_id = $1::uuid AND key = $2 AND NOT deleted",
+	    " FROM data_items WHERE user_id = $1::uuid AND key = $2",
 	    2, params, &res, NULL);
 	if (st != DB_OK)
 		return from_db(st);
@@ -161,136 +170,91 @@ enum kv_result kv_get(struct app *app, const char *user, const char *key, struct
 	return rc;
 }
 
-/*
- * Inside the write transaction: locks the user's row, then reads the key's
- * state and the user's live key count.  `*live` 0 when absent or deleted.
- */
-static enum kv_result lock_and_read(struct app *app, const char *user, const char *key, int *live,
-    long long *version, long *count)
-{
-	const char *params[2] = { user, key };
-	PGresult *res;
-	enum db_status st;
-
-	/*
-	 * The lock first, in a statement of its own: a statement that waited
-	 * for the lock still reads with the snapshot it started with, so the
-	 * key's state must be read by the next statement (READ COMMITTED takes
-	 * a new snapshot each time) to see what the previous writer committed.
-	 */
-	st = db_exec(&app->db, "SELECT 1 FROM users WHERE id = $1::uuid FOR UPDATE", 1, params, &res,
-	    NULL);
-	if (st != DB_OK)
-		return from_db(st);
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return KV_ERROR; /* the user is gone */
-	}
-	PQclear(res);
-	st = db_exec(&app->db,
-	    "SELECT (SELECT version FROM data_items WHERE user_id = $1::uuid AND key = $2),"
-	    " (SELECT NOT deleted FROM data_items WHERE user_id = $1::uuid AND key = $2),"
-	    " (SELECT count(*) FROM data_items WHERE user_id = $1::uuid AND NOT deleted)",
-	    2, params, &res, NULL);
-	if (st != DB_OK)
-		return from_db(st);
-	*version = PQgetisnull(res, 0, 0) ? 0 : strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	*live = !PQgetisnull(res, 0, 1) && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-	*count = strtol(PQgetvalue(res, 0, 2), NULL, 10);
-	PQclear(res);
-	return KV_OK;
-}
-
 enum kv_result kv_put(struct app *app, const char *user, const char *key, const char *value,
     size_t len, const struct kv_cond *cond, struct kv_item *out)
 {
-	char size[24];
-	const char *params[4] = { user, key, value, size };
+	char size[24], max[24], im[KV_COND_LIST_MAX], inm[KV_COND_LIST_MAX];
+	const char *params[9] = { user, key, value, size, max };
+	const char *status;
 	PGresult *res;
 	enum db_status st;
 	enum kv_result rc;
-	long long version;
-	long count;
-	int live;
 
 	memset(out, 0, sizeof(*out));
-	if ((st = db_command(&app->db, "BEGIN")) != DB_OK)
-		return from_db(st);
-	rc = lock_and_read(app, user, key, &live, &version, &count);
-	if (rc != KV_OK)
-		goto fail;
-	if (!conditions_hold(cond, live, version)) {
-		rc = KV_PRECONDITION;
-		goto fail;
-	}
-	if (!live && count >= app->cfg.data_max_keys) {
-		rc = KV_QUOTA;
-		goto fail;
-	}
 	/* A text parameter ends at NUL, which valid JSON text never holds. */
 	snprintf(size, sizeof(size), "%zu", len);
+	snprintf(max, sizeof(max), "%ld", app->cfg.data_max_keys);
+	cond_params(cond->if_match, cond->if_match_any, cond->if_match_n, cond->if_match_v, im,
+	    sizeof(im), &params[5], &params[6]);
+	cond_params(cond->if_none_match, cond->if_none_match_any, cond->if_none_match_n,
+	    cond->if_none_match_v, inm, sizeof(inm), &params[7], &params[8]);
+	/* One statement, one round trip: the whole decision is data_put's (sql/004). */
 	st = db_exec(&app->db,
-	    "INSERT INTO data_items (user_id, key, value, version, size, deleted, updated_at)"
-	    " VALUES ($1::uuid, $2, $3, 1, $4::int, false, now())"
-	    " ON CONFLICT (user_id, key) DO UPDATE SET value = EXCLUDED.value,"
-	    "   version = data_items.version + 1, size = EXCLUDED.size, deleted = false,"
-	    "   updated_at = now()"
-	    " RETURNING version, " UPDATED_AT_SQL("updated_at"),
-	    4, params, &res, NULL);
-	if (st != DB_OK) {
-		rc = from_db(st);
-		goto fail;
-	}
-	snprintf(out->key, sizeof(out->key), "%s", key);
-	out->version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	snprintf(out->updated_at, sizeof(out->updated_at), "%s", PQgetvalue(res, 0, 1));
-	PQclear(res);
-	if ((st = db_command(&app->db, "COMMIT")) != DB_OK)
+	    "SELECT status, version, updated_at FROM data_put($1::uuid, $2, $3, $4::int, $5::int,"
+	    " $6::bigint[], $7::bool, $8::bigint[], $9::bool)",
+	    9, params, &res, NULL);
+	if (st != DB_OK)
 		return from_db(st);
-	return live ? KV_OK : KV_CREATED;
-fail:
-	db_rollback(&app->db);
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		return KV_ERROR;
+	}
+	status = PQgetvalue(res, 0, 0);
+	if (strcmp(status, "created") == 0 || strcmp(status, "replaced") == 0) {
+		snprintf(out->key, sizeof(out->key), "%s", key);
+		out->version = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		snprintf(out->updated_at, sizeof(out->updated_at), "%s", PQgetvalue(res, 0, 2));
+		rc = status[0] == 'c' ? KV_CREATED : KV_OK;
+	} else if (strcmp(status, "precondition") == 0) {
+		rc = KV_PRECONDITION;
+	} else if (strcmp(status, "quota") == 0) {
+		rc = KV_QUOTA;
+	} else {
+		rc = KV_ERROR;
+	}
+	PQclear(res);
 	return rc;
 }
 
 enum kv_result kv_delete(struct app *app, const char *user, const char *key,
     const struct kv_cond *cond, long long *version)
 {
-	const char *params[2] = { user, key };
+	char max[24], im[KV_COND_LIST_MAX], inm[KV_COND_LIST_MAX];
+	const char *params[7] = { user, key, NULL, NULL, NULL, NULL, max };
+	const char *status;
 	PGresult *res;
 	enum db_status st;
 	enum kv_result rc;
-	long count;
-	int live;
 
-	if ((st = db_command(&app->db, "BEGIN")) != DB_OK)
-		return from_db(st);
-	rc = lock_and_read(app, user, key, &live, version, &count);
-	if (rc != KV_OK)
-		goto fail;
-	/* If-Match on an absent key is 412, not 404. */
-	if (!conditions_hold(cond, live, *version)) {
-		rc = KV_PRECONDITION;
-		goto fail;
-	}
-	if (!live) {
-		rc = KV_NOT_FOUND;
-		goto fail;
-	}
+	*version = 0;
+	/* The tombstone budget is the key quota: at most 2 x DATA_MAX_KEYS rows a user. */
+	snprintf(max, sizeof(max), "%ld", app->cfg.data_max_keys);
+	cond_params(cond->if_match, cond->if_match_any, cond->if_match_n, cond->if_match_v, im,
+	    sizeof(im), &params[2], &params[3]);
+	cond_params(cond->if_none_match, cond->if_none_match_any, cond->if_none_match_n,
+	    cond->if_none_match_v, inm, sizeof(inm), &params[4], &params[5]);
 	st = db_exec(&app->db,
-	    "UPDATE data_items SET deleted = true, value = NULL, size = 0, updated_at = now()"
-	    " WHERE user_id = $1::uuid AND key = $2",
-	    2, params, &res, NULL);
-	if (st != DB_OK) {
-		rc = from_db(st);
-		goto fail;
+	    "SELECT status, version FROM data_delete($1::uuid, $2, $3::bigint[], $4::bool,"
+	    " $5::bigint[], $6::bool, $7::int)",
+	    7, params, &res, NULL);
+	if (st != DB_OK)
+		return from_db(st);
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		return KV_ERROR;
+	}
+	status = PQgetvalue(res, 0, 0);
+	if (strcmp(status, "deleted") == 0) {
+		*version = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		rc = KV_OK;
+	} else if (strcmp(status, "not_found") == 0) {
+		rc = KV_NOT_FOUND;
+	} else if (strcmp(status, "precondition") == 0) {
+		rc = KV_PRECONDITION;
+	} else {
+		rc = KV_ERROR;
 	}
 	PQclear(res);
-	if ((st = db_command(&app->db, "COMMIT")) != DB_OK)
-		return from_db(st);
-	return KV_OK;
-fail:
-	db_rollback(&app->db);
 	return rc;
 }
 
@@ -308,7 +272,7 @@ enum kv_result kv_list(struct app *app, const char *user, const char *after, lon
 	snprintf(lim, sizeof(lim), "%ld", limit + 1);
 	st = db_exec(&app->db,
 	    "SELECT key, version, " UPDATED_AT_SQL("updated_at") ", size FROM data_items"
-	    " WHERE user_id = $1::uuid AND NOT deleted AND key > $2"
+	    " WHERE user_id = $1::uuid AND key > $2"
 	    " ORDER BY key LIMIT $3::int",
 	    3, params, &res, NULL);
 	if (st != DB_OK)

@@ -1,15 +1,27 @@
 /*
  * kv_store.h - the per-user data store in PostgreSQL, the record.
  *
- * A value is kept as its compact JSON text.  A write locks the user's row
- * first (SELECT ... FOR UPDATE), so writes of one user are serialized: no
- * update is lost between two concurrent writers and the key quota holds
- * exactly.  A delete leaves a tombstone, so a key created again goes on
- * from its last version.  Keys are listed in byte order (COLLATE "C").
+ * A value is kept as its compact JSON text.  A write is one statement, one
+ * round trip: data_put() / data_delete() (sql/004_data_writes.sql) decide
+ * conditions, quota and version inside the server.  A replace locks only
+ * the key's row, so it never waits for the user's other keys; a create or
+ * a delete also updates the user's data_owners row (the key count), whose
+ * lock orders them, so the quota holds exactly under concurrency.
+ *
+ * Versions: a new key starts at 1 and each write adds 1.  A delete leaves a
+ * tombstone with the key's last version, so a key created again goes on
+ * from it.  Tombstones are bounded (DATA_MAX_KEYS a user): past that the
+ * oldest are forgotten and their highest version becomes the user's
+ * version floor; a key with no tombstone starts above the floor (at 1 while
+ * no tombstone was ever forgotten).  So a version is never given twice to
+ * one key, an ETag never names two values, and a user holds at most
+ * 2 x DATA_MAX_KEYS + 1 rows however many keys come and go.  Keys are
+ * listed in byte order (COLLATE "C").
  *
  * Internally each state of a key has a generation, gen = 2 * version for a
  * live value and 2 * version + 1 once it is deleted: it grows with every
- * write, deletes included, and is what the caches validate against.
+ * write, deletes included (a re-created key's version is above its deleted
+ * one), and is what the caches validate against.
  */
 #ifndef PORTCULLIS_KV_STORE_H
 #define PORTCULLIS_KV_STORE_H
@@ -20,6 +32,8 @@
 
 #define KV_KEY_MAX 128
 #define KV_ETAGS_MAX 16
+/* A bigint[] literal of KV_ETAGS_MAX versions of up to 18 digits: "{v,v,...}". */
+#define KV_COND_LIST_MAX (KV_ETAGS_MAX * 19 + 3)
 
 struct kv_item {
 	char key[KV_KEY_MAX + 1];

@@ -494,8 +494,9 @@ expect_error 404 not_found "GET /api/data/a/b (no such route)"
 data_user DataQ || exit 1
 TOKEN_Q=$D_TOKEN UID_Q=$D_UID D_TOKEN=$TOKEN_A
 n=$((MAX_KEYS - 1))
-ins=$(psql_q "INSERT INTO data_items (user_id, key, value, version, size) SELECT '$UID_Q', 'k' || g, '1', 1, 1 FROM generate_series(1, $n) g")
-expect_eq "$ins" "INSERT 0 $n" "setup: $n keys inserted directly"
+# straight through data_put(), the function every PUT runs (no HTTP, no cache)
+ins=$(psql_q "SELECT count(*) FILTER (WHERE p.status = 'created') FROM generate_series(1, $n) g, LATERAL data_put('$UID_Q', 'k' || g, '1', 1, $MAX_KEYS, NULL, false, NULL, false) p")
+expect_eq "$ins" "$n" "setup: $n keys created directly in PostgreSQL"
 TOKEN=$TOKEN_Q dput "new-$MAX_KEYS" '"fills the quota"'
 expect_status 201 "key number DATA_MAX_KEYS ($MAX_KEYS) is created"
 TOKEN=$TOKEN_Q dput "one-too-many" '"over"'

@@ -182,7 +182,7 @@ read -ra pids_before <<<"$(data_pids)"
 dput pgkey '"cached"'
 expect_status 201 "pg: a key written while PostgreSQL is up"
 warm pgkey
-psql_q "INSERT INTO data_items (user_id, key, value, version, size) VALUES ('$UID_U', 'uncached', '\"only in pg\"', 1, 12)" >/dev/null
+psql_q "SELECT status FROM data_put('$UID_U', 'uncached', '\"only in pg\"', 12, 1000, NULL, false, NULL, false)" >/dev/null
 # the 503s of this section are expected: auth_finish must not count them
 n_before_pg=$(wc -l <"$STATUS_FILE")
 "$STACK" stop postgres >/dev/null 2>&1

@@ -201,22 +201,23 @@ warm_all() {
 
 # hold_next_process SECONDS TOKEN UID - keeps busy, for about SECONDS, the
 # data process lighttpd would hand the next request to: a psql session locks
-# the users row of UID (the row a PUT locks first), then a PUT with TOKEN
-# (that user's) goes to the least loaded process and waits there on the
-# lock.  Requests sent meanwhile go to the other processes.  0 once the PUT
-# is seen waiting; `wait "${HOLD_PIDS[@]}"` afterwards.
+# the data_owners row of UID (the row a PUT that creates a key updates),
+# then a PUT of a new key with TOKEN (that user's) goes to the least loaded
+# process and waits there on the lock.  Requests sent meanwhile go to the
+# other processes.  0 once the PUT is seen waiting; `wait "${HOLD_PIDS[@]}"`
+# afterwards.
 HOLD_PIDS=()
 hold_next_process() {
 	local secs=$1 tok=$2 uid=$3 i
 	psql "$(stack_env DATABASE_URL)" -X -q -v ON_ERROR_STOP=1 \
-		-c "BEGIN; SELECT 1 FROM users WHERE id = '$uid' FOR UPDATE; SELECT pg_sleep($secs) /* hold */; COMMIT;" \
+		-c "BEGIN; INSERT INTO data_owners (user_id) VALUES ('$uid') ON CONFLICT (user_id) DO UPDATE SET keys = data_owners.keys; SELECT pg_sleep($secs) /* hold */; COMMIT;" \
 		>/dev/null 2>&1 &
 	HOLD_PIDS=($!)
 	for ((i = 0; i < 50; i++)); do
 		[ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%/* hold */%' AND state = 'active' AND pid <> pg_backend_pid()")" = 1 ] && break
 		sleep 0.1
 	done
-	q_put "$tok" held "\"held $RANDOM\"" >"$TMP/held.out" &
+	q_put "$tok" "held-$RANDOM$RANDOM" "\"held\"" >"$TMP/held.out" &
 	HOLD_PIDS+=($!)
 	for ((i = 0; i < 50; i++)); do
 		[ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")" -ge 1 ] && return 0
