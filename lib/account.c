@@ -77,7 +77,7 @@ enum account_result account_delete(struct app *app, const char *user_id, const c
 	    " purged AS (DELETE FROM deleted_sessions"
 	    "   WHERE revoked_at < now() - make_interval(secs => $3::int)),"
 	    " failures AS (DELETE FROM login_failures WHERE name_hash = $4::bytea),"
-	    " keys AS (SELECT key, version FROM data_items WHERE user_id = $1::uuid AND NOT deleted),"
+	    " keys AS (SELECT key, version FROM data_items WHERE user_id = $1::uuid),"
 	    " gone AS (DELETE FROM users WHERE id = $1::uuid AND password_hash = $2)"
 	    " SELECT 's', id::text, 0::bigint FROM tomb"
 	    " UNION ALL SELECT 'k', key, version FROM keys",
