@@ -76,11 +76,14 @@ expect_eq "$(me_status "$tok")" 200 "GET /api/me with Redis stopped: 200 from Po
 expect_eq "$(me_status "$tok")" 200 "... again (the process did not crash)"
 # the same handler built so that any uninitialised pointer is 0xfefe...: it crashed before
 PKGS="fcgi hiredis libpq libcjson libjwt libcrypto libxcrypt"
+# (in a bin/ beside a link to share/: a responder finds the shipped deny
+# list in <its directory>/../share)
+mkdir -p "$TMP/pattern/bin" && ln -sfn "$ROOT/share" "$TMP/pattern/share"
 # shellcheck disable=SC2046,SC2086
 if cc -std=c11 -D_GNU_SOURCE -O0 -g -ftrivial-auto-var-init=pattern -I"$ROOT/lib" \
 	$(pkg-config --cflags $PKGS) "$ROOT/src/session.c" "$ROOT"/lib/*.c \
-	$(pkg-config --libs $PKGS) -lpasswdqc -o "$TMP/session-pattern" 2>"$TMP/cc.err"; then
-	cgi "$TMP/session-pattern" "" REDIS_URL=redis://127.0.0.1:1/0 REQUEST_METHOD=GET \
+	$(pkg-config --libs $PKGS) -lpasswdqc -o "$TMP/pattern/bin/session" 2>"$TMP/cc.err"; then
+	cgi "$TMP/pattern/bin/session" "" REDIS_URL=redis://127.0.0.1:1/0 REQUEST_METHOD=GET \
 		REQUEST_URI=/api/me HTTP_AUTHORIZATION="Bearer $tok"
 	rc=$?
 	expect_eq "$rc $(cgi_status)" "0 200" "a -ftrivial-auto-var-init=pattern build of session, plain CGI, Redis unreachable: GET /api/me exits 0 with 200"

@@ -190,9 +190,18 @@ for v in --http1.1 --http2; do
 done
 # A chunked body over the server's limit: 413 (mod_fcgid: its 500;
 # mod_proxy_fcgi cannot pass a chunked body on: 411 for any).
+# lighttpd 1.4.69 closes the connection at once after its 413 with the rest
+# of the body unread, so a client still sending sees a reset (curl: 000)
+# instead of the answer, now and then: up to 8 tries there, and the one
+# that gets an answer is checked like any other.
 head -c 400000 /dev/zero | tr '\0' x >"$TMP/chunked"
-call PUT /api/data/chunky --http1.1 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-	-H 'Transfer-Encoding: chunked' --data-binary @"$TMP/chunked"
+for try in 1 2 3 4 5 6 7 8; do
+	call PUT /api/data/chunky --http1.1 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+		-H 'Transfer-Encoding: chunked' --data-binary @"$TMP/chunked"
+	[ "$STATUS" = 000 ] && [ "${WEB_SERVER:-lighttpd}" = lighttpd ] || break
+	echo "# a chunked body over the limit: try $try was reset before the answer"
+	sleep 0.3
+done
 if [ "$STATUS" = 413 ] || [ "$STATUS" = 500 ] || [ "$STATUS" = 411 ]; then ok "a chunked body over the limit: $STATUS"; else
 	not_ok "a chunked body over the limit: $STATUS ${BODY:0:100}"
 fi
