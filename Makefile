@@ -158,8 +158,12 @@ build/san/cgi-bin/%: build/san/src/%.o build/san/cgi-lib/libportcullis.a | build
 	@echo "  LD san  $@"
 	$(Q)$(CLANG) $(CLANG_SAN) $(LDFLAGS_HARDEN) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-# The responders with ASan + UBSan, for the lighttpd pass of tests/run.sh.
-san-responders: $(SAN_CGI)
+# The responders with ASan + UBSan, for the lighttpd pass of tests/run.sh;
+# like cgi-bin/, they find the shipped deny list in <their directory>/../share.
+san-responders: $(SAN_CGI) build/san/share
+
+build/san/share: | build/san
+	$(Q)ln -sfn ../../share $@
 
 build/fuzz/lib/%.o: lib/%.c lib/*.h | build/fuzz/lib
 	@echo "  CC fuzz $<"
