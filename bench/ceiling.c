@@ -4,7 +4,8 @@
  * with libfcgi exactly as lib/app.c does (FCGX_Accept_r / FCGX_Finish_r on
  * the socket the web server or spawn-fcgi hands it, or on --listen ADDR)
  * and answers every one with a fixed 200 JSON body, reading nothing of the
- * request: whatever remains of it is what a web server and libfcgi cost.
+ * request but its input stream to the end (as lib/io.c does): whatever
+ * remains is what a web server and libfcgi cost.
  * FCGI_KEEP_CONN is honoured the same way as by the responders (libfcgi
  * keeps the connection when the web server asks).  --check-config prints
  * "ok" and exits, so the stack scripts can start it in place of any
@@ -65,6 +66,11 @@ int main(int argc, char **argv)
 	if (FCGX_InitRequest(&r, fd, 0) != 0)
 		return 1;
 	while (!stopping && FCGX_Accept_r(&r) >= 0) {
+		char buf[4096];
+
+		/* The input to its end, as lib/io.c does: a kept connection stays usable. */
+		while (FCGX_GetStr(buf, (int)sizeof(buf), r.in) > 0)
+			;
 		if (FCGX_PutStr(answer, (int)sizeof(answer) - 1, r.out) != (int)sizeof(answer) - 1)
 			fprintf(stderr, "ceiling: write failed\n");
 		FCGX_Finish_r(&r);

@@ -123,7 +123,7 @@ ceiling_stack() {
 
 stop_all() {
 	[ "${BENCH_KEEP:-0}" = 1 ] && return 0
-	[ -x "$CEIL_ROOT/scripts/stack.sh" ] && ceiling_stack stop web >/dev/null 2>&1 || true
+	if [ -x "$CEIL_ROOT/scripts/stack.sh" ]; then ceiling_stack stop web >/dev/null 2>&1 || true; fi
 	scripts/stack.sh down >/dev/null 2>&1 || true
 }
 trap stop_all EXIT
@@ -320,6 +320,9 @@ backend_pss() {
 # ---- start --------------------------------------------------------------
 
 say "bench: starting the stack in $VAR_DIR (https://localhost:$HTTPS_PORT) and the ceiling (https://localhost:$CEIL_HTTPS_PORT)"
+# The web tiers start afresh, with the configuration of this run.
+scripts/stack.sh stop web >/dev/null 2>&1 || true
+[ -x "$CEIL_ROOT/scripts/stack.sh" ] && { ceiling_stack stop web >/dev/null 2>&1 || true; }
 scripts/stack.sh up >"$DIR/stack-up.log" 2>&1 || {
 	tail -n 30 "$DIR/stack-up.log" >&2
 	die "the stack did not start (log: $DIR/stack-up.log)"

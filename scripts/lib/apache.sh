@@ -126,6 +126,14 @@ apache_cmd_options() {
 	done
 }
 
+# apache_proxy_pools - the <Proxy> worker of each responder of proxy-fcgi.conf.
+apache_proxy_pools() {
+	local name
+	for name in "${WEB_RESPONDERS[@]}"; do
+		printf '<Proxy "fcgi://portcullis-%s/" enablereuse=on max=%s>\n</Proxy>\n' "$name" "${PROCS[$name]}"
+	done
+}
+
 # apache_proxy_handlers - the <Files> sections of proxy-fcgi.conf.
 apache_proxy_handlers() {
 	local name
@@ -155,7 +163,7 @@ apache_render() {
 		;;
 	proxy-fcgi)
 		mode_conf=$ROOT/apache/proxy-fcgi.conf.in
-		extra=("HANDLERS=$(apache_proxy_handlers)")
+		extra=("HANDLERS=$(apache_proxy_handlers)" "POOLS=$(apache_proxy_pools)")
 		;;
 	esac
 	render "$mode_conf" "$AP_RESP_CONF" \
@@ -168,7 +176,7 @@ apache_render() {
 		"READ_TIMEOUT=$WEB_READ_TIMEOUT" "READ_TIMEOUT_MAX=$((WEB_READ_TIMEOUT * 2))" \
 		"IF_ROOT=$WEB_IF_ROOT" "IF_IPV6=$WEB_IF_IPV6" "IF_METRICS=$WEB_IF_METRICS" \
 		"IF_CORS=$if_cors" "CORS_LIST=$cors_list" "IF_API_DOCS=$WEB_IF_API_DOCS" \
-		"IF_PROXY=$([ "$APACHE_MODE" = proxy-fcgi ] || printf '# ')"
+		"IF_PROXY=$([ "$APACHE_MODE" = proxy-fcgi ] || printf '# ')" "THREADS=64"
 }
 
 # apache_spawn_start - proxy-fcgi mode: PROCS[NAME] processes of each
