@@ -263,7 +263,10 @@ app_pids() {
 			pid=$(cat "$f" 2>/dev/null) || continue
 			[ -d "/proc/$pid" ] && descendants "$pid"
 		done
-		cat "$VAR_DIR"/run/*.pids 2>/dev/null | tr -c '0-9\n' '\n'
+		# spawn-fcgi ends its last line without a newline.
+		for f in "$VAR_DIR"/run/*.pids; do
+			[ -e "$f" ] && tr -c '0-9\n' '\n' <"$f" && echo
+		done
 	} | sort -un | while read -r pid; do
 		[ -n "$pid" ] || continue
 		exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || continue
@@ -342,16 +345,18 @@ REQS_START=$(metric portcullis_http_requests_total)
 SERVER=$(scripts/stack.sh status 2>/dev/null | sed -n 's/^web: running (\([^ ]* *[^ ]*\) pid.*/\1/p' | tr -d ',')
 ROWS=""
 for s in $BENCH_SCENARIOS; do
-	if [ "$s" = refresh ]; then
-		n=$((BENCH_CONNECTIONS * 2 > BENCH_USERS ? BENCH_USERS : BENCH_CONNECTIONS * 2))
-		say "refresh: $n sessions"
-		login_users 1 "$n" "$REFRESH_FILE" refresh_token
-	fi
+	# refresh: each wrk run starts from sessions nothing has rotated yet
+	# (wrk forgets the tokens it was given when it exits); the ceiling
+	# spends none.
+	nsess=$((BENCH_CONNECTIONS + 4 * BENCH_THREADS))
+	[ "$nsess" -le $((BENCH_USERS - 1)) ] || nsess=$((BENCH_USERS - 1))
+	[ "$s" != refresh ] || { say "refresh: $nsess sessions" && login_users 1 "$nsess" "$REFRESH_FILE" refresh_token; }
 	say "$s: ceiling"
 	run_wrk "$CEIL_BASE" "$s" "$BENCH_WARMUP" >/dev/null
 	c=$(run_wrk "$CEIL_BASE" "$s" "$BENCH_SECONDS")
 	say "$s: portcullis"
 	run_wrk "$BASE" "$s" "$BENCH_WARMUP" >/dev/null
+	[ "$s" != refresh ] || { say "refresh: $nsess new sessions" && login_users 1 "$nsess" "$REFRESH_FILE" refresh_token; }
 	# Logins as the server counts them: wrk's count misses the answers
 	# still queued behind the bcrypt of others when a run ends.
 	[ "$s" != login ] || { t0=$(date +%s.%N) && l0=$(metric 'portcullis_logins_total{result="success"}'); }
@@ -360,12 +365,26 @@ for s in $BENCH_SCENARIOS; do
 		-v b="$l0" -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.1f", (a - b) / (t1 - t0) }')
 	ratio=$(awk -v a="$(rate "$r")" -v b="$(rate "$c")" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 	errs=$(($(field non2xx "$r") + $(field socket_errors "$r")))
-	ROWS+="| $s | $(rate "$r") | $(ms p50_us "$r") | $(ms p99_us "$r") | $(ms max_us "$r") | $errs | $(rate "$c") | $(ms p99_us "$c") | $ratio |"$'\n'
+	rps=$(rate "$r")
+	[ "$s" != login ] || rps="$LOGIN_RATE (wrk: $rps)"
+	ROWS+="| $s | $rps | $(ms p50_us "$r") | $(ms p99_us "$r") | $(ms max_us "$r") | $errs | $(rate "$c") | $(ms p99_us "$c") | $ratio |"$'\n'
 done
 
 REQS_END=$(metric portcullis_http_requests_total)
 MEM_END=$(memory_report)
 PSS_END=$(app_pss)
+
+# Steady state: with every pool started and the caches full, get-many and
+# me until the app has served 100,000 more requests (at most 12 runs).
+STEADY=""
+if [[ " $BENCH_SCENARIOS " == *" get-many "* ]]; then
+	say "steady state: get-many and me until 100,000 requests"
+	for i in $(seq 1 12); do
+		[ "$(($(metric portcullis_http_requests_total) - REQS_END))" -lt 100000 ] || break
+		if [ $((i % 2)) -eq 1 ]; then run_wrk "$BASE" get-many 10 >/dev/null; else run_wrk "$BASE" me 10 >/dev/null; fi
+	done
+	STEADY="Steady state (get-many and me after the run, caches warm): $(growth "$PSS_END" "$(app_pss)") over $(($(metric portcullis_http_requests_total) - REQS_END)) requests."
+fi
 
 say "bcrypt: the raw rate of every core"
 CORES=$(nproc)
@@ -385,6 +404,7 @@ RESULT=$DIR/results-$(date -u +%Y%m%dT%H%M%SZ).txt
 	printf '%s' "$ROWS"
 	printf '\nceiling: bench/ceiling.c behind the same server, same route, same process count, same wrk script, run just before.\n'
 	printf 'non-2xx: answers of status 400 or more plus socket errors and timeouts (10 s).\n'
+	printf 'login req/s: the logins the server completed during the run (wrk'"'"'s own count misses those still queued when it ends).\n'
 	printf '\nRaw bcrypt (cost %s, %s processes, bench/bcrypt-rate.c): %s hashes/s' "$BCRYPT_COST" "$CORES" "$BCRYPT_RATE"
 	if [ -n "${LOGIN_RATE-}" ]; then
 		printf '; logins the server completed during the login run: %s/s = %s x that' "$LOGIN_RATE" "$(awk -v a="$LOGIN_RATE" -v b="$BCRYPT_RATE" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
@@ -393,6 +413,7 @@ RESULT=$DIR/results-$(date -u +%Y%m%dT%H%M%SZ).txt
 		"$MEM_START" "$MEM_END"
 	printf 'Growth over the %d requests the app served in between: %s.\n' \
 		"$((REQS_END - REQS_START))" "$(growth "$PSS_START" "$PSS_END")"
+	[ -z "$STEADY" ] || printf '%s\n' "$STEADY"
 	backend_pss
 } | tee "$RESULT"
 say "bench: written to $RESULT"
