@@ -59,8 +59,9 @@ for v in BENCH_SECONDS BENCH_WARMUP BENCH_CONNECTIONS BENCH_THREADS BENCH_USERS;
 done
 [ "$BENCH_SECONDS" -ge 1 ] || die "BENCH_SECONDS: at least 1"
 [ "$BENCH_USERS" -ge 2 ] || die "BENCH_USERS: at least 2"
-[ "$BENCH_THREADS" -ge 1 ] && [ "$BENCH_CONNECTIONS" -ge "$BENCH_THREADS" ] ||
+if [ "$BENCH_THREADS" -lt 1 ] || [ "$BENCH_CONNECTIONS" -lt "$BENCH_THREADS" ]; then
 	die "BENCH_CONNECTIONS must be at least BENCH_THREADS (at least 1)"
+fi
 for s in $BENCH_SCENARIOS; do
 	[ -r "bench/$s.lua" ] || die "BENCH_SCENARIOS: no scenario \"$s\" (bench/*.lua)"
 done
@@ -278,14 +279,15 @@ app_pids() {
 memory_report() {
 	local rows prog pids=() total=0 kb n all=0
 	rows=$(app_pids)
-	for prog in $(cut -f2 <<<"$rows" | sort -u); do
+	while IFS= read -r prog; do
+		[ -n "$prog" ] || continue
 		mapfile -t pids < <(awk -F'\t' -v p="$prog" '$2 == p { print $1 }' <<<"$rows")
 		kb=$(pss_of "${pids[@]}")
 		n=${#pids[@]}
 		total=$((total + kb))
 		all=$((all + n))
 		printf '| %s | %d | %.1f MiB |\n' "$prog" "$n" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')"
-	done
+	done < <(cut -f2 <<<"$rows" | sort -u)
 	printf '| **all app processes** | %d | **%.1f MiB** |\n' "$all" "$(awk -v k="$total" 'BEGIN { print k / 1024 }')"
 }
 

@@ -144,7 +144,7 @@ apache_proxy_handlers() {
 }
 
 apache_render() {
-	local cors_list="" if_cors="# " origin mode_conf extra=() initenv name total=0
+	local cors_list="" if_cors="# " origin mode_conf extra=() initenv name n total=0
 	while IFS= read -r origin; do
 		cors_list+="${cors_list:+, }'$origin'"
 	done < <(cors_origins)
@@ -156,7 +156,8 @@ apache_render() {
 		mode_conf=$ROOT/apache/fcgid.conf.in
 		initenv=$(apache_initenv)
 		for name in "${WEB_RESPONDERS[@]}"; do
-			total=$((total + PROCS[$name]))
+			n=${PROCS[$name]}
+			total=$((total + n))
 		done
 		extra=("INITENV=$initenv" "CMD_OPTIONS=$(apache_cmd_options "$initenv")"
 			"FCGID_MAX_PROCS=$((total + 4))")
