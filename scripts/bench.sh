@@ -133,7 +133,7 @@ trap stop_all EXIT
 # time; prints each one's status code on a line.
 curl_batch() {
 	sed -i '$d' "$1" # the "next" after the last transfer
-	curl -s --parallel --parallel-max 8 -K "$1" || true
+	curl -s --no-progress-meter --parallel --parallel-max 8 -K "$1" || true
 }
 
 # batch_entry URL BODY OUTPUT [TOKEN] - one transfer of a curl config file.
