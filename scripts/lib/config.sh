@@ -197,8 +197,8 @@ config_load() {
 #   login, register        one a core: bcrypt keeps a core busy for the
 #                          whole request, more would only queue on the CPU
 #   metrics                1: a scrape now and then
-# On 2 cores: 6 + 6 + 6 + 2 + 2 + 1 = 23 processes, about 40 MiB PSS with
-# the web server (README, Performance).
+# On 2 cores: 6 + 6 + 6 + 2 + 2 + 1 = 23 processes; with lighttpd 26 to
+# 54 MiB PSS, as full as the data caches are (README, Performance).
 pool_default() {
 	local cores
 	cores=$(nproc 2>/dev/null || echo 1)
