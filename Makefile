@@ -11,6 +11,9 @@
 #                   promtool, redocly, apache2ctl -t, lighttpd -tt, shellcheck
 #   make fuzz       the libFuzzer harnesses of tests/fuzz/ into build/fuzz/ (clang)
 #   make san-responders  the responders with ASan + UBSan into build/san/cgi-bin/
+#   make bench      a benchmark (never part of make test): the local stack
+#                   under var/bench against a do-nothing responder; knobs
+#                   and output in scripts/bench.sh
 #   make install    lay out the responders, an .htaccess, migrations and a
 #                   sample .env for a host without the local stack (shared
 #                   hosting): PREFIX (default /opt/portcullis), WEBROOT
@@ -79,7 +82,7 @@ PREFIX  ?= /opt/portcullis
 WEBROOT ?= $(PREFIX)/htdocs
 DESTDIR ?=
 
-.PHONY: all deps run up down status test unit check unit-bins san-responders fuzz install clean FORCE
+.PHONY: all deps run up down status test unit check unit-bins san-responders fuzz install clean FORCE bench
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -185,9 +188,23 @@ build/lib build/src build/test build/san build/san/lib build/san/src build/san/c
     build/san/cgi-lib bin:
 	mkdir -p $@
 
-build/fuzz build/fuzz/lib:
+build/fuzz build/fuzz/lib build/bench:
 	mkdir -p $@
-	mkdir -p $@
+
+# The benchmark's own programs (bench/): built here, never installed.
+BENCH_BINS := build/bench/ceiling build/bench/bcrypt-rate
+
+build/bench/ceiling: bench/ceiling.c | build/bench
+	@echo "  CC+LD   $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_HARDEN) $< $(shell pkg-config --libs fcgi) -o $@
+
+build/bench/bcrypt-rate: bench/bcrypt-rate.c | build/bench
+	@echo "  CC+LD   $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_HARDEN) $< $(shell pkg-config --libs libxcrypt) -o $@
+
+bench: all $(BENCH_BINS)
+	@scripts/install-deps.sh bench
+	@scripts/bench.sh
 
 run: all
 	@scripts/install-deps.sh run

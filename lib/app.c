@@ -192,6 +192,7 @@ static void handle(struct app *app, struct io *io)
 	enum route_result rr;
 	struct ctx c;
 	const struct config *cfg = &app->cfg;
+	size_t drain_max;
 
 	req_init(&req, io, &app->trusted_proxies, cfg->ip_hash_secret, strlen(cfg->ip_hash_secret));
 	resp_init(&resp);
@@ -224,10 +225,13 @@ static void handle(struct app *app, struct io *io)
 	m.route->handler(&c);
 answer:
 	/* Bounded like the web servers' own request limit (scripts/lib/config.sh). */
-	req_drain(&req, 2 * (size_t)(cfg->max_body_bytes > cfg->data_max_value_bytes
-					 ? cfg->max_body_bytes
-					 : cfg->data_max_value_bytes) +
-			    65536);
+	drain_max = 2 * (size_t)(cfg->max_body_bytes > cfg->data_max_value_bytes
+				     ? cfg->max_body_bytes
+				     : cfg->data_max_value_bytes) +
+	    65536;
+	req_drain(&req, drain_max);
+	/* Up to the end of the input stream, so a kept connection stays usable. */
+	(void)io_finish_input(io, drain_max);
 	resp_send(&resp, &req);
 	metrics_request(req.route, req.method, resp.status, req_elapsed_ms(&req) / 1000);
 	log_request(&req, &resp);

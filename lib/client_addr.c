@@ -12,6 +12,7 @@
  * so hosts sharing one Redis always agree on a client's key.
  */
 #include "client_addr.h"
+#include "crypto.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -492,7 +493,7 @@ int addr_hash(const void *key, size_t keylen, const struct addr *a,
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char msg[17], md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	int mdlen;
 	size_t msglen, i;
 
 	if (out == NULL)
@@ -509,8 +510,8 @@ int addr_hash(const void *key, size_t keylen, const struct addr *a,
 		memcpy(msg + 1, a->b, 16);
 		msglen = 17;
 	}
-	if (HMAC(EVP_sha256(), key, (int)keylen, msg, msglen, md, &mdlen) == NULL ||
-	    mdlen < ADDR_HASH_HEX / 2) {
+	mdlen = crypto_hmac("SHA256", key, keylen, msg, msglen, md, sizeof(md));
+	if (mdlen < ADDR_HASH_HEX / 2) {
 		OPENSSL_cleanse(md, sizeof(md));
 		OPENSSL_cleanse(msg, sizeof(msg));
 		return -1;

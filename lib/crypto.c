@@ -4,12 +4,20 @@
 #include "crypto.h"
 
 #include <errno.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+
+#define HMAC_SLOTS 4
+#define HMAC_KEY_MAX 4096
+#define HMAC_MD_NAME_MAX 8
 
 int crypto_random(void *buf, size_t len)
 {
@@ -36,15 +44,99 @@ int crypto_sha256(const void *data, size_t len, unsigned char out[CRYPTO_SHA256_
 	return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 && n == CRYPTO_SHA256_LEN ? 0 : -1;
 }
 
+/* One keyed HMAC context of the cache: its digest, a copy of its key, when it was last used. */
+struct hmac_slot {
+	char md[HMAC_MD_NAME_MAX];
+	unsigned char *key;
+	size_t keylen;
+	unsigned long used;
+	EVP_MAC_CTX *ctx;
+};
+
+static pthread_mutex_t hmac_lock = PTHREAD_MUTEX_INITIALIZER;
+static EVP_MAC *hmac_impl;
+static struct hmac_slot hmac_slots[HMAC_SLOTS];
+static unsigned long hmac_clock;
+
+static void slot_clear(struct hmac_slot *s)
+{
+	EVP_MAC_CTX_free(s->ctx);
+	if (s->key != NULL)
+		OPENSSL_clear_free(s->key, s->keylen);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The slot keyed with (md, key), made in place of the least recently used one if need be. */
+static struct hmac_slot *slot_for(const char *md, const void *key, size_t keylen)
+{
+	struct hmac_slot *s, *victim = &hmac_slots[0];
+	OSSL_PARAM params[2];
+	char mdname[HMAC_MD_NAME_MAX];
+
+	for (int i = 0; i < HMAC_SLOTS; i++) {
+		s = &hmac_slots[i];
+		if (s->ctx != NULL && s->keylen == keylen && strcmp(s->md, md) == 0 &&
+		    CRYPTO_memcmp(s->key, key, keylen) == 0)
+			return s;
+		if (s->used < victim->used)
+			victim = s;
+	}
+	if (hmac_impl == NULL && (hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		return NULL;
+	s = victim;
+	slot_clear(s);
+	snprintf(mdname, sizeof(mdname), "%s", md);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, mdname, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	/* keylen 0 still needs a buffer for the copy and the compare. */
+	if ((s->key = OPENSSL_malloc(keylen > 0 ? keylen : 1)) == NULL ||
+	    (s->ctx = EVP_MAC_CTX_new(hmac_impl)) == NULL ||
+	    EVP_MAC_init(s->ctx, key, keylen, params) != 1) {
+		slot_clear(s);
+		return NULL;
+	}
+	memcpy(s->key, key, keylen);
+	s->keylen = keylen;
+	snprintf(s->md, sizeof(s->md), "%s", md);
+	return s;
+}
+
+int crypto_hmac(const char *md, const void *key, size_t keylen, const void *data, size_t len,
+    unsigned char *out, size_t outmax)
+{
+	static const unsigned char empty[1];
+	struct hmac_slot *s;
+	size_t n = 0;
+	int rc = -1;
+
+	if (key == NULL && keylen == 0)
+		key = empty;
+	if (md == NULL || strlen(md) >= HMAC_MD_NAME_MAX || (key == NULL && keylen > 0) ||
+	    keylen > HMAC_KEY_MAX || (data == NULL && len > 0) || out == NULL)
+		return -1;
+	if (pthread_mutex_lock(&hmac_lock) != 0)
+		return -1;
+	s = slot_for(md, key, keylen);
+	if (s == NULL)
+		goto out;
+	s->used = ++hmac_clock;
+	/* A NULL key restarts the MAC with the key the context already holds. */
+	if (EVP_MAC_init(s->ctx, NULL, 0, NULL) == 1 &&
+	    EVP_MAC_update(s->ctx, data, len) == 1 && EVP_MAC_final(s->ctx, out, &n, outmax) == 1 &&
+	    n <= (size_t)INT32_MAX)
+		rc = (int)n;
+	else
+		slot_clear(s);
+out:
+	pthread_mutex_unlock(&hmac_lock);
+	return rc;
+}
+
 int crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
     unsigned char out[CRYPTO_SHA256_LEN])
 {
-	unsigned int n = 0;
-
-	if (keylen > (size_t)INT32_MAX)
-		return -1;
-	return HMAC(EVP_sha256(), key, (int)keylen, data, len, out, &n) != NULL &&
-		   n == CRYPTO_SHA256_LEN
+	return crypto_hmac("SHA256", key, keylen, data, len, out, CRYPTO_SHA256_LEN) ==
+		   CRYPTO_SHA256_LEN
 	    ? 0
 	    : -1;
 }

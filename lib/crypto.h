@@ -1,7 +1,8 @@
 /*
  * crypto.h - the few primitives the rest of lib/ builds on, all from
  * getrandom(2) and OpenSSL's libcrypto: randomness, SHA-256, HMAC-SHA256,
- * base64url, hex, and AES-256-GCM sealing.  Nothing here logs or keeps state.
+ * base64url, hex, and AES-256-GCM sealing.  Nothing here logs; the only
+ * state is crypto_hmac's cache of keyed contexts.
  */
 #ifndef PORTCULLIS_CRYPTO_H
 #define PORTCULLIS_CRYPTO_H
@@ -17,7 +18,21 @@ int crypto_random(void *buf, size_t len);
 /* SHA-256 of `len` bytes.  0, or -1. */
 int crypto_sha256(const void *data, size_t len, unsigned char out[CRYPTO_SHA256_LEN]);
 
-/* HMAC-SHA256.  0, or -1. */
+/*
+ * HMAC with the digest `md` ("SHA256", "SHA384" or "SHA512") of `len`
+ * bytes under `key`; writes the MAC (at most `outmax` bytes) to `out` and
+ * returns its length, or -1.  The MAC and digest implementations are
+ * fetched once per process, and a context keyed with each of the last few
+ * keys used (matched by content, in constant time) is kept and reset for
+ * the next MAC, so a per-request HMAC under a long-lived secret (the JWT
+ * key, IP_HASH_SECRET) costs neither an OpenSSL fetch nor a key schedule.
+ * The cached copies of the keys are cleansed when evicted.  Safe to call
+ * from several threads (one lock).
+ */
+int crypto_hmac(const char *md, const void *key, size_t keylen, const void *data, size_t len,
+    unsigned char *out, size_t outmax);
+
+/* HMAC-SHA256 (crypto_hmac).  0, or -1. */
 int crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
     unsigned char out[CRYPTO_SHA256_LEN]);
 

@@ -78,3 +78,23 @@ void io_init_cgi(struct io *io)
 	io->param = cgi_param;
 	io->fcgx = NULL;
 }
+
+int io_finish_input(struct io *io, size_t max)
+{
+	char buf[4096];
+	size_t total = 0;
+
+	if (io->fcgx == NULL)
+		return 0;
+	for (;;) {
+		int n = FCGX_GetStr(buf, (int)sizeof(buf), io->fcgx->in);
+
+		if (n < 0 || FCGX_GetError(io->fcgx->in) != 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		total += (size_t)n;
+		if (total > max)
+			return -1;
+	}
+}

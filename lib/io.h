@@ -10,6 +10,7 @@
 #define PORTCULLIS_IO_H
 
 #include <fcgiapp.h>
+#include <stddef.h>
 
 struct io {
 	/* Reads up to `len` body bytes; returns the count, 0 at the end, -1 on error. */
@@ -26,5 +27,17 @@ void io_init_fcgi(struct io *io, FCGX_Request *r);
 
 /* An io over this process' environment, stdin and stdout (plain CGI). */
 void io_init_cgi(struct io *io);
+
+/*
+ * FastCGI: reads what is left of the request's input up to the end of its
+ * stream (the empty FCGI_STDIN record every web server sends), at most
+ * `max` bytes; does nothing in CGI mode.  libfcgi leaves that record in
+ * the socket when nothing read the input to its end, and on a connection
+ * the web server keeps open (FCGI_KEEP_CONN, mod_proxy_fcgi's enablereuse)
+ * the next request would then meet it first, take it for a protocol error
+ * and close the connection under the request the server sent on it.
+ * Returns 0 at the end of the stream, -1 on an error or past `max`.
+ */
+int io_finish_input(struct io *io, size_t max);
 
 #endif

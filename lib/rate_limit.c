@@ -2,6 +2,7 @@
  * rate_limit.c - see rate_limit.h.
  */
 #include "rate_limit.h"
+#include "crypto.h"
 
 #include "log.h"
 #include "redis_script.h"
@@ -190,12 +191,10 @@ static int pending_init(const struct config *cfg, enum rl_policy policy, const s
 	pending->enabled = 1;
 	snprintf(pending->key, sizeof(pending->key), RL_KEY_PREFIX "%s:%s", rl_policy_name(policy), hash);
 	pending->mkey[0] = (unsigned char)policy;
-	for (int i = 0; i < 16; i++) {
-		unsigned int byte = 0;
-
-		sscanf(hash + 2 * i, "%2x", &byte);
-		pending->mkey[1 + i] = (unsigned char)byte;
-	}
+	/* addr_hash wrote ADDR_HASH_HEX lowercase hex digits. */
+	for (int i = 0; i < 16; i++)
+		pending->mkey[1 + i] = (unsigned char)(crypto_hex_digit(hash[2 * i]) * 16 +
+		    crypto_hex_digit(hash[2 * i + 1]));
 	return 0;
 }
 

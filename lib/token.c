@@ -9,6 +9,7 @@
  * (CRYPTO_memcmp over the raw MAC bytes).
  */
 #include "token.h"
+#include "crypto.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -44,15 +45,16 @@ static int valid_id(const char *s)
 	return n > 0;
 }
 
-static const EVP_MD *alg_md(enum jwt_alg_cfg alg)
+/* The digest of the HMAC, by its OpenSSL name (crypto_hmac). */
+static const char *alg_md_name(enum jwt_alg_cfg alg)
 {
 	switch (alg) {
 	case CFG_JWT_HS256:
-		return EVP_sha256();
+		return "SHA256";
 	case CFG_JWT_HS384:
-		return EVP_sha384();
+		return "SHA384";
 	case CFG_JWT_HS512:
-		return EVP_sha512();
+		return "SHA512";
 	}
 	return NULL;
 }
@@ -89,7 +91,7 @@ static int cfg_usable(const struct config *cfg)
 	return cfg != NULL && cfg->jwt_secret != NULL && cfg->jwt_secret[0] != '\0' &&
 	    strlen(cfg->jwt_secret) <= (size_t)0x7fffffff &&
 	    cfg->jwt_issuer != NULL && cfg->jwt_audience != NULL &&
-	    alg_md(cfg->jwt_algorithm) != NULL && alg_name(cfg->jwt_algorithm) != NULL;
+	    alg_md_name(cfg->jwt_algorithm) != NULL && alg_name(cfg->jwt_algorithm) != NULL;
 }
 
 /* ---- issuing ---------------------------------------------------------- */
@@ -370,7 +372,7 @@ enum token_result token_verify(const struct config *cfg, const char *jwt, long n
 {
 	unsigned char buf[TOKEN_MAX_LEN + 1];
 	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
+	int maclen;
 	const char *seg[3];
 	size_t seglen[3], len, n;
 	struct token_claims c;
@@ -397,13 +399,14 @@ enum token_result token_verify(const struct config *cfg, const char *jwt, long n
 	r = TOKEN_MALFORMED;
 	if (b64url_decode(seg[2], seglen[2], buf, sizeof(buf), &n) != 0)
 		goto out;
-	if (HMAC(alg_md(cfg->jwt_algorithm), cfg->jwt_secret, (int)strlen(cfg->jwt_secret),
-		(const unsigned char *)jwt, seglen[0] + 1 + seglen[1], mac, &maclen) == NULL) {
+	maclen = crypto_hmac(alg_md_name(cfg->jwt_algorithm), cfg->jwt_secret,
+	    strlen(cfg->jwt_secret), jwt, seglen[0] + 1 + seglen[1], mac, sizeof(mac));
+	if (maclen < 0) {
 		r = TOKEN_BAD_SIGNATURE;
 		goto out;
 	}
 	r = TOKEN_BAD_SIGNATURE;
-	if (n != maclen || CRYPTO_memcmp(buf, mac, maclen) != 0)
+	if (n != (size_t)maclen || CRYPTO_memcmp(buf, mac, (size_t)maclen) != 0)
 		goto out;
 
 	/* 3. The claims of an authentic payload. */

@@ -8,6 +8,7 @@
 #   install-deps.sh run     build + PostgreSQL 15, Redis, lighttpd (with
 #                           mod_magnet), Apache with mod_fcgid, spawn-fcgi,
 #                           openssl, curl
+#   install-deps.sh bench   run + wrk and jq (make bench)
 #   install-deps.sh test    run + what the tests use (jq, iproute2, prometheus, python3-yaml,
 #                           chromium, docker-compose and shellcheck for `make check`,
 #                           binutils, pgbouncer, clang with libFuzzer for tests/fuzz/; nodejs and npm only where there is no npm at all:
@@ -32,13 +33,15 @@ RUN=("${BUILD[@]}" postgresql-15 postgresql-client-15 redis-server redis-tools
 TEST=("${RUN[@]}" jq iproute2 prometheus python3-yaml chromium docker-compose shellcheck binutils pgbouncer
 	clang libclang-rt-14-dev)
 command -v npm >/dev/null || TEST+=(nodejs npm)
+BENCH=("${RUN[@]}" wrk jq)
 
 case "${1-}" in
 build) want=("${BUILD[@]}") ;;
 run) want=("${RUN[@]}") ;;
 test) want=("${TEST[@]}") ;;
+bench) want=("${BENCH[@]}") ;;
 *)
-	echo "usage: install-deps.sh build|run|test" >&2
+	echo "usage: install-deps.sh build|run|bench|test" >&2
 	exit 2
 	;;
 esac

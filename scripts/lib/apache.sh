@@ -16,7 +16,7 @@
 #               lines in that file (so it is 0600 root, in a 0700 directory),
 #               with values over mod_fcgid's 127-byte limit in a dotenv file
 #               of www-data's own (0400) named by PORTCULLIS_ENV_FILE.
-#   proxy-fcgi  spawn-fcgi starts FCGI_PROCS processes of each responder on
+#   proxy-fcgi  spawn-fcgi starts PROCS[NAME] processes of each responder on
 #               a unix socket in $VAR_DIR/run, with the responders'
 #               environment (as lighttpd's children get it); mod_proxy_fcgi
 #               forwards to them.  `down` and `stop web` stop them too.
@@ -107,6 +107,33 @@ apache_initenv() {
 	chmod 0400 "$AP_ENV_FILE"
 }
 
+# apache_cmd_options INITENV - one FcgidCmdOptions line per responder, for
+# its own pool size (PROCS[NAME], config.sh).  A command with FcgidCmdOptions
+# takes none of the server-wide Fcgid* values, so the lifetimes and timeouts
+# of fcgid.conf and the environment (INITENV, the FcgidInitialEnv lines of
+# apache_initenv) are repeated on it.
+apache_cmd_options() {
+	local name env="" line key rest
+	while IFS= read -r line; do
+		[[ $line =~ ^FcgidInitialEnv\ ([A-Za-z_][A-Za-z0-9_]*)\ \"(.*)$ ]] || continue
+		key=${BASH_REMATCH[1]}
+		rest=${BASH_REMATCH[2]}
+		env+=" InitialEnv \"$key=$rest"
+	done <<<"$1"
+	for name in "${WEB_RESPONDERS[@]}"; do
+		printf 'FcgidCmdOptions %s MaxProcesses %s MinProcesses 1 IdleTimeout 0 MaxProcessLifetime 0 MaxRequestsPerProcess 0 ConnectTimeout 5 IOTimeout 60%s\n' \
+			"$(apache_conf_quote "$ROOT/cgi-bin/$name")" "${PROCS[$name]}" "$env"
+	done
+}
+
+# apache_proxy_pools - the <Proxy> worker of each responder of proxy-fcgi.conf.
+apache_proxy_pools() {
+	local name
+	for name in "${WEB_RESPONDERS[@]}"; do
+		printf '<Proxy "fcgi://portcullis-%s/" enablereuse=on max=%s>\n</Proxy>\n' "$name" "${PROCS[$name]}"
+	done
+}
+
 # apache_proxy_handlers - the <Files> sections of proxy-fcgi.conf.
 apache_proxy_handlers() {
 	local name
@@ -117,7 +144,7 @@ apache_proxy_handlers() {
 }
 
 apache_render() {
-	local cors_list="" if_cors="# " origin mode_conf extra=()
+	local cors_list="" if_cors="# " origin mode_conf extra=() initenv name n total=0
 	while IFS= read -r origin; do
 		cors_list+="${cors_list:+, }'$origin'"
 	done < <(cors_origins)
@@ -127,17 +154,22 @@ apache_render() {
 	case "$APACHE_MODE" in
 	fcgid)
 		mode_conf=$ROOT/apache/fcgid.conf.in
-		extra=("INITENV=$(apache_initenv)"
-			"FCGID_MAX_PROCS=$((FCGI_PROCS * ${#WEB_RESPONDERS[@]} + 4))")
+		initenv=$(apache_initenv)
+		for name in "${WEB_RESPONDERS[@]}"; do
+			n=${PROCS[$name]}
+			total=$((total + n))
+		done
+		extra=("INITENV=$initenv" "CMD_OPTIONS=$(apache_cmd_options "$initenv")"
+			"FCGID_MAX_PROCS=$((total + 4))")
 		;;
 	proxy-fcgi)
 		mode_conf=$ROOT/apache/proxy-fcgi.conf.in
-		extra=("HANDLERS=$(apache_proxy_handlers)")
+		extra=("HANDLERS=$(apache_proxy_handlers)" "POOLS=$(apache_proxy_pools)")
 		;;
 	esac
 	render "$mode_conf" "$AP_RESP_CONF" \
 		"MODULES=$AP_MODULES" "ROOT=$ROOT" "RUN_DIR=$RUN_DIR" \
-		"FCGI_PROCS=$FCGI_PROCS" "BODY_LIMIT=$WEB_BODY_LIMIT" "${extra[@]}"
+		"FCGI_PROCS=$(procs_max)" "BODY_LIMIT=$WEB_BODY_LIMIT" "${extra[@]}"
 	render "$ROOT/apache/httpd.conf.in" "$AP_CONF" \
 		"MODULES=$AP_MODULES" "ROOT=$ROOT" "RUN_DIR=$RUN_DIR" "LOG_DIR=$LOG_DIR" \
 		"AP_DIR=$AP_DIR" "HTTP_PORT=$HTTP_PORT" "HTTPS_PORT=$HTTPS_PORT" \
@@ -145,10 +177,10 @@ apache_render() {
 		"READ_TIMEOUT=$WEB_READ_TIMEOUT" "READ_TIMEOUT_MAX=$((WEB_READ_TIMEOUT * 2))" \
 		"IF_ROOT=$WEB_IF_ROOT" "IF_IPV6=$WEB_IF_IPV6" "IF_METRICS=$WEB_IF_METRICS" \
 		"IF_CORS=$if_cors" "CORS_LIST=$cors_list" "IF_API_DOCS=$WEB_IF_API_DOCS" \
-		"IF_PROXY=$([ "$APACHE_MODE" = proxy-fcgi ] || printf '# ')"
+		"IF_PROXY=$([ "$APACHE_MODE" = proxy-fcgi ] || printf '# ')" "THREADS=48"
 }
 
-# apache_spawn_start - proxy-fcgi mode: FCGI_PROCS processes of each
+# apache_spawn_start - proxy-fcgi mode: PROCS[NAME] processes of each
 # responder on $RUN_DIR/<name>.sock, started by spawn-fcgi with the
 # responders' environment, as www-data when we are root.  spawn-fcgi forks
 # them, writes their pids to $RUN_DIR/<name>.pids and exits.
@@ -166,7 +198,7 @@ apache_spawn_start() {
 		sock=$RUN_DIR/$name.sock
 		rm -f "$sock" "$RUN_DIR/$name.pids"
 		if ! with_resp_env "$spawn" -s "$sock" -M 0600 "${user_args[@]}" \
-			-F "$FCGI_PROCS" -P "$RUN_DIR/$name.pids" -d "$ROOT/cgi-bin" \
+			-F "${PROCS[$name]}" -P "$RUN_DIR/$name.pids" -d "$ROOT/cgi-bin" \
 			-- "$ROOT/cgi-bin/$name" >>"$AP_SPAWN_LOG" 2>&1; then
 			tail -n 20 "$AP_SPAWN_LOG" >&2 || true
 			apache_spawn_stop
@@ -177,10 +209,10 @@ apache_spawn_start() {
 	sleep 0.2
 	for name in "${WEB_RESPONDERS[@]}"; do
 		i=$(apache_spawned "$name" | wc -l)
-		if [ "$i" -lt "$FCGI_PROCS" ]; then
+		if [ "$i" -lt "${PROCS[$name]}" ]; then
 			tail -n 20 "$AP_SPAWN_LOG" >&2 || true
 			apache_spawn_stop
-			die "web: $name: $i of $FCGI_PROCS processes run (log: $AP_SPAWN_LOG)"
+			die "web: $name: $i of ${PROCS[$name]} processes run (log: $AP_SPAWN_LOG)"
 		fi
 	done
 }

@@ -18,7 +18,11 @@
 #   VAR_DIR     where everything of this stack lives   (default <root>/var)
 #   PG_PORT     private PostgreSQL port on 127.0.0.1  (default 55432)
 #   REDIS_PORT  private Redis port on 127.0.0.1       (default 56379)
-#   FCGI_PROCS  FastCGI processes per responder       (default 2)
+#   FCGI_PROCS  FastCGI processes of every responder that has no
+#               FCGI_PROCS_<NAME> of its own (default: sized per responder
+#               from the cores, see pool_default)
+#   FCGI_PROCS_HEALTH, _LOGIN, _REGISTER, _SESSION, _DATA, _METRICS
+#               one responder's processes
 #   APACHE_MODE with WEB_SERVER=apache: `fcgid` (Apache spawns the
 #               responders, mod_fcgid) or `proxy-fcgi` (spawn-fcgi starts
 #               them, Apache reaches them with mod_proxy_fcgi)  (default fcgid)
@@ -37,6 +41,7 @@
 # After config_load:
 #   ROOT, ENV_FILE, VAR_DIR, PG_PORT, REDIS_PORT, FCGI_PROCS, APACHE_MODE,
 #   WEB_READ_TIMEOUT, CGI_DIR, HTTP_PORT, HTTPS_PORT     plain variables
+#   PROCS[NAME]    the process count of each responder (pool_sizes)
 #   CONF[KEY]      every responder setting that has a value (environment,
 #                  .env, or a stack default); unset keys are left out so the
 #                  responders apply their own defaults.
@@ -55,7 +60,11 @@ CONFIG_KEYS=(
 	REDIS_SENTINELS REDIS_MASTER_NAME REDIS_SENTINEL_PASSWORD REDIS_SENTINEL_PASSWORD_FILE
 )
 STACK_KEYS=(VAR_DIR PG_PORT REDIS_PORT FCGI_PROCS APACHE_MODE WEB_READ_TIMEOUT API_DOCS CGI_DIR
-	WEB_MAX_CONNS_PER_IP)
+	WEB_MAX_CONNS_PER_IP FCGI_PROCS_HEALTH FCGI_PROCS_LOGIN FCGI_PROCS_REGISTER
+	FCGI_PROCS_SESSION FCGI_PROCS_DATA FCGI_PROCS_METRICS)
+# The responders whose pools are sized (every one of cgi-bin/).
+POOL_RESPONDERS=(health login register session data metrics)
+declare -gA PROCS=()
 
 declare -gA DOTENV=()
 declare -gA CONF=()
@@ -141,7 +150,8 @@ config_load() {
 	check_path VAR_DIR "$VAR_DIR"
 	PG_PORT=$(cfg_get PG_PORT 55432)
 	REDIS_PORT=$(cfg_get REDIS_PORT 56379)
-	FCGI_PROCS=$(cfg_get FCGI_PROCS 2)
+	FCGI_PROCS=$(cfg_get FCGI_PROCS "")
+	pool_sizes
 	APACHE_MODE=$(cfg_get APACHE_MODE fcgid)
 	WEB_READ_TIMEOUT=$(cfg_get WEB_READ_TIMEOUT 20)
 	API_DOCS=$(cfg_get API_DOCS off)
@@ -178,13 +188,58 @@ config_load() {
 	RUN_DIR=$VAR_DIR/run
 }
 
+# pool_default NAME - the process count of responder NAME when nothing sets
+# it, from the cores this machine has (nproc) and the kind of work:
+#   health, session, data  2 x cores + 2: they spend a request mostly
+#                          waiting (Redis, PostgreSQL, and the web server's
+#                          FastCGI hop, one connection a request), so more
+#                          processes than cores keep the cores busy
+#   login, register        one a core: bcrypt keeps a core busy for the
+#                          whole request, more would only queue on the CPU
+#   metrics                1: a scrape now and then
+# On 2 cores: 6 + 6 + 6 + 2 + 2 + 1 = 23 processes; with lighttpd 26 to
+# 54 MiB PSS, as full as the data caches are (README, Performance).
+pool_default() {
+	local cores
+	cores=$(nproc 2>/dev/null || echo 1)
+	[[ $cores =~ ^[0-9]+$ ]] && [ "$cores" -ge 1 ] || cores=1
+	case "$1" in
+	login | register) echo $((cores > 64 ? 64 : cores)) ;;
+	metrics) echo 1 ;;
+	*) echo $((2 * cores + 2 > 64 ? 64 : 2 * cores + 2)) ;;
+	esac
+}
+
+# pool_sizes - fills PROCS[NAME] for every responder: FCGI_PROCS_<NAME>,
+# else FCGI_PROCS, else pool_default.
+pool_sizes() {
+	local name
+	PROCS=()
+	for name in "${POOL_RESPONDERS[@]}"; do
+		PROCS[$name]=$(cfg_get "FCGI_PROCS_${name^^}" "${FCGI_PROCS:-$(pool_default "$name")}")
+	done
+}
+
+# procs_max - the largest pool.
+procs_max() {
+	local name max=1
+	for name in "${POOL_RESPONDERS[@]}"; do
+		[ "${PROCS[$name]}" -le "$max" ] 2>/dev/null || max=${PROCS[$name]}
+	done
+	echo "$max"
+}
+
 # config_check - dies on a stack knob the scripts cannot use.  Called before
 # starting anything; `down` and `status` work even with a broken setting.
 # (The responders' own settings are checked by `health --check-config`.)
 config_check() {
 	check_int PG_PORT "$PG_PORT" 1 65535
 	check_int REDIS_PORT "$REDIS_PORT" 1 65535
-	check_int FCGI_PROCS "$FCGI_PROCS" 1 64
+	[ -z "$FCGI_PROCS" ] || check_int FCGI_PROCS "$FCGI_PROCS" 1 64
+	local name
+	for name in "${POOL_RESPONDERS[@]}"; do
+		check_int "FCGI_PROCS_${name^^}" "${PROCS[$name]}" 1 64
+	done
 	check_int WEB_READ_TIMEOUT "$WEB_READ_TIMEOUT" 1 3600
 	case "$API_DOCS" in
 	on | off) ;;

@@ -186,14 +186,17 @@ lighttpd_trusted_blocks() {
 }
 
 lighttpd_render() {
-	local sock
+	local sock name pools=()
 	# A unix socket path holds at most 107 bytes; lighttpd appends "-<n>".
-	sock="$RUN_DIR/register.sock-$((FCGI_PROCS - 1))"
+	sock="$RUN_DIR/register.sock-$(($(procs_max) - 1))"
 	[ "${#sock}" -le 107 ] || die "web: VAR_DIR is too long for unix sockets ($sock)"
+	for name in "${POOL_RESPONDERS[@]}"; do
+		pools+=("PROCS_${name^^}=${PROCS[$name]}")
+	done
 	render "$ROOT/lighttpd/lighttpd.conf.in" "$LT_CONF" \
 		"ROOT=$ROOT" "RUN_DIR=$RUN_DIR" "LOG_DIR=$LOG_DIR" \
-		"HTTP_PORT=$HTTP_PORT" "HTTPS_PORT=$HTTPS_PORT" "CGI_DIR=$CGI_DIR" \
-		"FCGI_PROCS=$FCGI_PROCS" "MAX_REQUEST_KIB=$WEB_MAX_REQUEST_KIB" \
+		"HTTP_PORT=$HTTP_PORT" "HTTPS_PORT=$HTTPS_PORT" "CGI_DIR=$CGI_DIR" "${pools[@]}" \
+		"MAX_REQUEST_KIB=$WEB_MAX_REQUEST_KIB" \
 		"READ_TIMEOUT=$WEB_READ_TIMEOUT" \
 		"TLS_CERT=$TLS_CERT" "TLS_KEY=$TLS_KEY" \
 		"IF_ROOT=$WEB_IF_ROOT" "IF_IPV6=$WEB_IF_IPV6" "IF_METRICS=$WEB_IF_METRICS" \
