@@ -24,8 +24,10 @@
 #     per host;
 #   - read-your-writes: 1,000 rounds of PUT on A then GET on B, and 1,000
 #     the other way: no stale read, versions +1 a write, ETags = versions;
-#   - revocation across hosts: logout and password change on one host, the
-#     access token refused on the other at once;
+#   - revocation across hosts: logout, password change, DELETE
+#     /api/sessions/{id} and DELETE /api/me on one host, the access token
+#     (and the deleted account's data and refresh token) refused on the
+#     other at once;
 #   - Redis failover under load: kill -9 of the primary while workers
 #     write and read across hosts and log in and out; Sentinel promotes the
 #     replica, the old primary comes back as a replica; no 5xx but 503,
@@ -552,6 +554,62 @@ if login a "$USER1" "$PW1"; then
 	fi
 else
 	not_ok "logins for the password-change check: $ST"
+fi
+# One session revoked by id on a: its token refused on b at once, the
+# user's other session still served there.
+USER2=pccs$TAG
+if register a "$USER2" && login a "$USER2" "$PW1"; then
+	t_1=$ACCESS r_1=$REFRESH
+	login a "$USER2" "$PW1"
+	t_2=$ACCESS
+	req a GET /api/sessions -H "Authorization: Bearer $t_1"
+	l_s=$ST
+	sid=$(jq -r '[.sessions[]? | select(.current == true) | .id] | if length == 1 then .[0] else empty end' <<<"$BD")
+	n_s=$(jq -r '.sessions | length' <<<"$BD" 2>/dev/null)
+	b1=$(me b "$t_1") b2=$(me b "$t_2")
+	req a DELETE "/api/sessions/$sid" -H "Authorization: Bearer $t_2"
+	ds=$ST
+	a1=$(me b "$t_1") a2=$(me b "$t_2")
+	jreq b POST /api/auth/refresh "{\"refresh_token\":\"$r_1\"}"
+	rf=$ST
+	if [ "$l_s" = 200 ] && [ "$n_s" = 2 ] && [ -n "$sid" ] && [ "$b1 $b2" = "200 200" ] &&
+		[ "$ds" = 204 ] && [ "$a1 $a2" = "401 200" ] && [ "$rf" = 401 ]; then
+		ok "DELETE /api/sessions/{id} on a: that session's token and refresh token refused on b at once, the other session served"
+	else
+		not_ok "DELETE /api/sessions/{id} on a: list $l_s ($n_s sessions, sid '$sid'), on b before $b1 $b2, delete $ds, after $a1 $a2, refresh $rf (want 200 2 200 200 204 401 200 401)"
+	fi
+else
+	not_ok "register/login for the session-revocation check: $ST"
+fi
+# Account deletion on a: the token, the cached data and the refresh token
+# gone on b at once; the name registered again on b owns no old key.
+USER3=pccd$TAG
+if register a "$USER3" && login b "$USER3" "$PW1"; then
+	t_d=$ACCESS r_d=$REFRESH
+	jreq b PUT /api/data/gone '{"kept":false}' -H "Authorization: Bearer $t_d"
+	p_d=$ST
+	req b GET /api/data/gone -H "Authorization: Bearer $t_d"
+	g_d=$ST
+	jreq a DELETE /api/me "{\"password\":\"$PW1\"}" -H "Authorization: Bearer $t_d"
+	del=$ST
+	m_d=$(me b "$t_d")
+	req b GET /api/data/gone -H "Authorization: Bearer $t_d"
+	g_d2=$ST
+	jreq b POST /api/auth/refresh "{\"refresh_token\":\"$r_d\"}"
+	rf_d=$ST
+	g_d3=none
+	if register b "$USER3" && login b "$USER3" "$PW1"; then
+		req b GET /api/data/gone -H "Authorization: Bearer $ACCESS"
+		g_d3=$ST
+	fi
+	if { [ "$p_d" = 200 ] || [ "$p_d" = 201 ]; } && [ "$g_d" = 200 ] && [ "$del" = 204 ] &&
+		[ "$m_d $g_d2 $rf_d" = "401 401 401" ] && [ "$g_d3" = 404 ]; then
+		ok "DELETE /api/me on a: token, cached key and refresh token refused on b at once; the name registered again on b has no such key"
+	else
+		not_ok "DELETE /api/me on a: PUT/GET on b $p_d $g_d, delete $del, on b after: me $m_d, key $g_d2, refresh $rf_d, key after re-register $g_d3 (want 201 200 204 401 401 401 404)"
+	fi
+else
+	not_ok "register/login for the account-deletion check: $ST"
 fi
 
 # ---- Redis failover under load ---------------------------------------------
