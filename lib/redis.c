@@ -241,12 +241,17 @@ static int check_role(struct redis *r)
 	return ok ? 0 : -1;
 }
 
+static void deadline_in(struct timespec *t, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+	t->tv_nsec += ms % 1000 * 1000000L;
+	t->tv_sec += ms / 1000 + t->tv_nsec / 1000000000L;
+	t->tv_nsec %= 1000000000L;
+}
+
 static void set_check_at(struct redis *r, long ms)
 {
-	clock_gettime(CLOCK_MONOTONIC, &r->check_at);
-	r->check_at.tv_nsec += ms % 1000 * 1000000L;
-	r->check_at.tv_sec += ms / 1000 + r->check_at.tv_nsec / 1000000000L;
-	r->check_at.tv_nsec %= 1000000000L;
+	deadline_in(&r->check_at, ms);
 }
 
 /*
@@ -327,8 +332,18 @@ redisContext *redis_conn(struct redis *r)
 	stage = "role";
 	if (check_role(r) != 0)
 		goto fail;
-	if (r->nsentinels > 0)
+	if (r->nsentinels > 0) {
 		set_check_at(r, REDIS_SENTINEL_CHECK_MS);
+		/*
+		 * Another process may still write to the old master for up to
+		 * its own check interval after a switchover, and what it wrote
+		 * there is lost when that master is demoted: bring this one up
+		 * to date once more when that time has passed (a revocation is
+		 * recorded in PostgreSQL before it is sent to Redis).
+		 */
+		deadline_in(&r->resync_at, REDIS_SENTINEL_RESYNC_MS);
+		r->resync_pending = 1;
+	}
 	r->conns++;
 	set_state(r, 0);
 	r->synced = r->on_connect == NULL || r->on_connect(r, r->on_connect_arg) == 0;
@@ -352,6 +367,11 @@ redisContext *redis_synced(struct redis *r)
 {
 	redisContext *c = redis_conn(r);
 
+	if (c != NULL && r->synced && r->resync_pending && ms_until(&r->resync_at) <= 0) {
+		r->resync_pending = 0;
+		r->synced = 0;
+		r->outage_seen = 1; /* data stamps sent to an old master are lost too: epoch on */
+	}
 	if (c != NULL && !r->synced && r->on_connect != NULL)
 		r->synced = r->on_connect(r, r->on_connect_arg) == 0;
 	return c != NULL && r->synced && r->ctx != NULL ? r->ctx : NULL;

@@ -32,6 +32,8 @@
  * connection to it open meanwhile.
  */
 #define REDIS_SENTINEL_CHECK_MS 250
+/* A fresh connection's second replay: well past every process' check. */
+#define REDIS_SENTINEL_RESYNC_MS (8 * REDIS_SENTINEL_CHECK_MS)
 #define REDIS_HOST_MAX 256
 
 /*
