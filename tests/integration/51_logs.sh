@@ -183,7 +183,7 @@ def ok(m): print("ok - " + m)
 def not_ok(m): print("not ok - " + m)
 routes = {"/api/health", "/api/ready", "/api/auth/register", "/api/auth/login", "/api/auth/refresh",
           "/api/auth/logout", "/api/auth/password", "/api/me", "/api/data", "/api/data/{key}",
-          "/metrics", "other"}
+          "/api/sessions", "/api/sessions/{id}", "/metrics", "other"}
 ts_re = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 bad_parse, bad_base, bad_req, bad_key, nreq, nlines = [], [], [], [], 0, 0
 by_id, starting = {}, set()
