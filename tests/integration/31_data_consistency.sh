@@ -104,8 +104,12 @@ for f in "$TMP"/w1 "$TMP"/w2 "$TMP"/w3 "$TMP"/w4 "$TMP"/wb; do wfails=$((wfails 
 cat "$TMP"/w*.err | head -n 5
 expect_eq "$wfails" 0 "5 parallel workers x 40 write/read pairs: every read sees its write"
 served=$(io_served "$before" "$after")
-if [ "$served" -ge "$((${#PIDS[@]} < 3 ? ${#PIDS[@]} : 3))" ]; then ok "parallel writers and readers used $served of ${#PIDS[@]} processes"; else
-	not_ok "parallel writers and readers used $served of ${#PIDS[@]} processes (want at least 3, or all)"; fi
+# lighttpd spreads by load; mod_fcgid hands a request to the idle process it
+# used last, so with writes this fast two may carry all five workers there.
+want=$((${#PIDS[@]} < 3 ? ${#PIDS[@]} : 3))
+[ "${WEB_SERVER:-lighttpd}" = apache ] && want=2
+if [ "$served" -ge "$want" ]; then ok "parallel writers and readers used $served of ${#PIDS[@]} processes"; else
+	not_ok "parallel writers and readers used $served of ${#PIDS[@]} processes (want at least $want)"; fi
 TOKEN=$TA dget par1
 expect_json '.value + " " + (.version | tostring)' 'par1-40 40' "user A's par1 is user A's last write"
 TOKEN=$TB dget par1
