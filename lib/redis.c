@@ -342,7 +342,6 @@ redisContext *redis_conn(struct redis *r)
 		 * recorded in PostgreSQL before it is sent to Redis).
 		 */
 		deadline_in(&r->resync_at, REDIS_SENTINEL_RESYNC_MS);
-		r->resync_pending = 1;
 	}
 	r->conns++;
 	set_state(r, 0);
@@ -363,12 +362,18 @@ fail:
 	return NULL;
 }
 
+/* 1 when this connection's one resync (a zero resync_at: none) is due. */
+static int resync_due(const struct redis *r)
+{
+	return (r->resync_at.tv_sec != 0 || r->resync_at.tv_nsec != 0) && ms_until(&r->resync_at) <= 0;
+}
+
 redisContext *redis_synced(struct redis *r)
 {
 	redisContext *c = redis_conn(r);
 
-	if (c != NULL && r->synced && r->resync_pending && ms_until(&r->resync_at) <= 0) {
-		r->resync_pending = 0;
+	if (c != NULL && r->synced && resync_due(r)) {
+		memset(&r->resync_at, 0, sizeof(r->resync_at));
 		r->synced = 0;
 		r->outage_seen = 1; /* data stamps sent to an old master are lost too: epoch on */
 	}

@@ -54,8 +54,7 @@ struct redis {
 	char *master_name;
 	char *sentinel_password;
 	struct timespec check_at; /* next check of a live connection's master */
-	struct timespec resync_at; /* Sentinel mode: on_connect runs again then ... */
-	int resync_pending;        /* ... once per connection */
+	struct timespec resync_at; /* Sentinel mode: on_connect runs again then, once; 0: done */
 	redisContext *sentinel;   /* kept open to the Sentinel that answered last */
 	int sentinel_idx;
 	unsigned long conns;      /* connections made so far: tells one from the next */

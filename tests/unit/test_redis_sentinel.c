@@ -308,6 +308,15 @@ static int dead_port(void)
 	return port;
 }
 
+static int connects; /* calls of count_connect() */
+
+static int count_connect(struct redis *r, void *arg)
+{
+	(void)r;
+	(void)arg;
+	connects++;
+	return 0;
+}
 
 static void test_live(void)
 {
@@ -337,6 +346,21 @@ static void test_live(void)
 	    "the master's address is the Sentinel's answer");
 	CHECK_MSG(r.outage_seen == 0, "a first connection is not a master change");
 	CHECK(redis_ping(&r) == 1);
+
+	/* One more on_connect, once, when the resync time of the connection has come. */
+	r.on_connect = count_connect;
+	r.synced = 1;
+	connects = 0;
+	CHECK_MSG(r.resync_at.tv_sec != 0, "a Sentinel connection sets its resync time");
+	CHECK_MSG(redis_synced(&r) != NULL && connects == 0, "before the resync time, no resync");
+	clock_gettime(CLOCK_MONOTONIC, &r.resync_at);
+	r.outage_seen = 0;
+	CHECK_MSG(redis_synced(&r) != NULL && connects == 1, "at the resync time on_connect runs again");
+	CHECK_MSG(r.outage_seen == 1, "and the resync counts as an outage (the epoch moves)");
+	CHECK_MSG(redis_synced(&r) != NULL && connects == 1, "only once per connection");
+	CHECK(r.resync_at.tv_sec == 0 && r.resync_at.tv_nsec == 0);
+	r.on_connect = NULL;
+	r.outage_seen = 0;
 
 	/* The master is demoted under the connection: -READONLY drops it. */
 	write_file(a.file, "slave");
