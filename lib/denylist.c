@@ -6,6 +6,7 @@
 #include "app.h"
 #include "crypto.h"
 #include "log.h"
+#include "utf8.h"
 #include "validate.h"
 
 #include <errno.h>
@@ -54,58 +55,6 @@ static int set_params(passwdqc_params_t *p, const char *filter, char *err, size_
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at `s` (`left` bytes), with its code point; 0 if none. */
-static size_t utf8_decode(const unsigned char *s, size_t left, wint_t *cp)
-{
-	size_t n;
-	unsigned int v;
-
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		n = 2, v = s[0] & 0x1F;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		n = 3, v = s[0] & 0x0F;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		n = 4, v = s[0] & 0x07;
-	else
-		return 0;
-	if (n > left)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3F);
-	}
-	if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
-	    (v >= 0xD800 && v <= 0xDFFF))
-		return 0;
-	*cp = (wint_t)v;
-	return n;
-}
-
-static size_t utf8_encode(wint_t v, char *out)
-{
-	if (v < 0x80) {
-		out[0] = (char)v;
-		return 1;
-	}
-	if (v < 0x800) {
-		out[0] = (char)(0xC0 | (v >> 6));
-		out[1] = (char)(0x80 | (v & 0x3F));
-		return 2;
-	}
-	if (v < 0x10000) {
-		out[0] = (char)(0xE0 | (v >> 12));
-		out[1] = (char)(0x80 | ((v >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (v & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (v >> 18));
-	out[1] = (char)(0x80 | ((v >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((v >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (v & 0x3F));
-	return 4;
-}
-
 int deny_normalize(const char *in, size_t len, char *out, size_t outlen)
 {
 	const unsigned char *s = (const unsigned char *)in;
@@ -120,7 +69,8 @@ int deny_normalize(const char *in, size_t len, char *out, size_t outlen)
 	if (start == end || end - start > DENY_ENTRY_MAX || outlen < 2 * (end - start) + 1)
 		return -1;
 	for (size_t i = start; i < end;) {
-		wint_t cp, lower;
+		uint32_t cp;
+		wint_t lower;
 		size_t k;
 
 		if (s[i] == '\0' || s[i] == '\r' || s[i] == '\n')
@@ -135,10 +85,10 @@ int deny_normalize(const char *in, size_t len, char *out, size_t outlen)
 			out[n++] = (char)s[i++];
 			continue;
 		}
-		lower = utf8 != (locale_t)0 ? towlower_l(cp, utf8) : cp;
+		lower = utf8 != (locale_t)0 ? towlower_l((wint_t)cp, utf8) : (wint_t)cp;
 		if (lower < 0x80 || lower > 0x10FFFF || (lower >= 0xD800 && lower <= 0xDFFF))
-			lower = cp; /* keep the byte length bounded and the text valid */
-		n += utf8_encode(lower, out + n);
+			lower = (wint_t)cp; /* keep the byte length bounded and the text valid */
+		n += utf8_encode((uint32_t)lower, (unsigned char *)out + n);
 		i += k;
 	}
 	out[n] = '\0';

@@ -5,10 +5,11 @@
  * BODY_MAX_DEPTH bytes ('{' or '[') remembers the open containers, so a body
  * of 100000 '[' costs 65 steps and no recursion.  Strings are checked for
  * UTF-8 (the table of RFC 3629, section 4) and escapes (surrogate pairs in
- * order) as they are scanned; outside strings only ASCII can be valid.
+ * order) as they are scanned (utf8.h); outside strings only ASCII can be valid.
  */
 #include "json_body.h"
 #include "crypto.h"
+#include "utf8.h"
 
 #include "app.h"
 #include "response.h"
@@ -44,46 +45,6 @@ static long hex4(const unsigned char *p)
 	return v;
 }
 
-static int in(unsigned char c, unsigned char lo, unsigned char hi)
-{
-	return c >= lo && c <= hi;
-}
-
-/*
- * One UTF-8 sequence of 2 to 4 bytes at p (*p >= 0x80), the well-formed
- * forms of RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF.
- * Returns the byte after it, or NULL.
- */
-static const unsigned char *utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-	size_t left = (size_t)(end - p);
-	unsigned char c = p[0];
-
-	if (in(c, 0xC2, 0xDF)) {
-		if (left < 2 || !in(p[1], 0x80, 0xBF))
-			return NULL;
-		return p + 2;
-	}
-	if (in(c, 0xE0, 0xEF)) {
-		unsigned char lo = c == 0xE0 ? 0xA0 : 0x80;
-		unsigned char hi = c == 0xED ? 0x9F : 0xBF;
-
-		if (left < 3 || !in(p[1], lo, hi) || !in(p[2], 0x80, 0xBF))
-			return NULL;
-		return p + 3;
-	}
-	if (in(c, 0xF0, 0xF4)) {
-		unsigned char lo = c == 0xF0 ? 0x90 : 0x80;
-		unsigned char hi = c == 0xF4 ? 0x8F : 0xBF;
-
-		if (left < 4 || !in(p[1], lo, hi) || !in(p[2], 0x80, 0xBF) ||
-		    !in(p[3], 0x80, 0xBF))
-			return NULL;
-		return p + 4;
-	}
-	return NULL; /* a continuation byte, C0, C1 or F5..FF */
-}
-
 /* A string starting at the opening quote. */
 static int scan_string(struct scan *s)
 {
@@ -91,6 +52,7 @@ static int scan_string(struct scan *s)
 
 	while (p < end) {
 		unsigned char c = *p;
+		size_t k;
 
 		if (c == '"') {
 			s->p = p + 1;
@@ -131,8 +93,9 @@ static int scan_string(struct scan *s)
 			p++;
 			continue;
 		}
-		if ((p = utf8_seq(p, end)) == NULL)
+		if ((k = utf8_decode(p, (size_t)(end - p), NULL)) == 0)
 			return 0;
+		p += k;
 	}
 	return 0; /* unterminated */
 }
@@ -539,31 +502,6 @@ void body_reply_error(struct ctx *c, enum body_result r)
 	}
 }
 
-/* Appends code point `cp` as UTF-8. */
-static size_t put_utf8(unsigned char *o, unsigned long cp)
-{
-	if (cp < 0x80) {
-		o[0] = (unsigned char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (unsigned char)(0xc0 | (cp >> 6));
-		o[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (unsigned char)(0xe0 | (cp >> 12));
-		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (unsigned char)(0xf0 | (cp >> 18));
-	o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (unsigned char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 /*
  * Decodes the string starting at the quote *p into `o` (room for the raw
  * length is enough: no escape grows); returns its decoded length and moves
@@ -596,7 +534,7 @@ static size_t decode_string(const unsigned char **p, const unsigned char *end, u
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 				s += 6;
 			}
-			n += put_utf8(o + n, cp);
+			n += utf8_encode((uint32_t)cp, o + n);
 			break;
 		}
 		default: o[n++] = *s++; break; /* \" \\ \/ */

@@ -4,6 +4,7 @@
 #include "session_list.h"
 
 #include "revocation.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,36 +32,6 @@ static void window_param(const struct config *cfg, char out[24])
 	snprintf(out, 24, "%ld", revoke_marker_ttl(cfg) + cfg->refresh_reuse_interval);
 }
 
-/* Length of the valid UTF-8 sequence at `s` (at most `left` bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-	size_t n;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		n = 2, cp = s[0] & 0x1F;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		n = 3, cp = s[0] & 0x0F;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n > left)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	/* Overlong forms, surrogates, beyond U+10FFFF. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
 const char *slist_user_agent(const struct request *req, char *out)
 {
 	const char *ua = req_header(req, "User-Agent");
@@ -70,7 +41,7 @@ const char *slist_user_agent(const struct request *req, char *out)
 		return NULL;
 	len = strlen(ua);
 	while (n < len) {
-		size_t k = utf8_seq((const unsigned char *)ua + n, len - n);
+		size_t k = utf8_decode((const unsigned char *)ua + n, len - n, NULL);
 
 		if (k == 0 || n + k > SLIST_USER_AGENT_MAX)
 			break;

@@ -6,6 +6,7 @@
 #include "app.h"
 #include "json_body.h"
 #include "response.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,18 +26,6 @@ const char *valid_reason_name(enum valid_reason r)
 	}
 }
 
-size_t valid_utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	if (s == NULL)
-		return 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-		if ((*p & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 int valid_username_format(const char *s)
 {
 	if (s == NULL || *s == '\0')
@@ -54,10 +43,8 @@ int valid_username_format(const char *s)
 /* The reason for the exact bytes s[0..len) (NUL-terminated at len) against `f`. */
 static enum valid_reason exact_reason(const char *s, size_t len, const struct valid_field *f)
 {
-	size_t chars = 0;
+	size_t chars = utf8_chars(s, len);
 
-	for (size_t i = 0; i < len; i++)
-		chars += ((unsigned char)s[i] & 0xC0) != 0x80;
 	if (chars < f->min_chars)
 		return VALID_TOO_SHORT;
 	if (f->max_chars != 0 && chars > f->max_chars)

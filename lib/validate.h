@@ -72,13 +72,6 @@ struct valid_field {
  */
 const char *valid_reason_name(enum valid_reason r);
 
-/*
- * The number of code points of `s`, a valid UTF-8 string (as decoded from a
- * body body_json_valid() accepted): the bytes that are not continuation
- * bytes.  0 for NULL.
- */
-size_t valid_utf8_chars(const char *s);
-
 /* 1 when `s` is non-empty and only [A-Za-z0-9_.-]; 0 otherwise (NULL too). */
 int valid_username_format(const char *s);
 

@@ -142,19 +142,6 @@ static void test_helpers(void)
 	CHECK_STR(valid_reason_name(VALID_INVALID_FORMAT), "invalid_format");
 	CHECK_STR(valid_reason_name(VALID_OK), "ok");
 
-	CHECK(valid_utf8_chars(NULL) == 0);
-	CHECK(valid_utf8_chars("") == 0);
-	CHECK(valid_utf8_chars("abc") == 3);
-	CHECK(valid_utf8_chars("\xC3\xA9") == 1);
-	CHECK(valid_utf8_chars("\xE2\x82\xAC" "a") == 2);
-	CHECK(valid_utf8_chars(EMOJI EMOJI EMOJI) == 3);
-	{
-		char *s = repeat(EMOJI, 12);
-
-		CHECK(strlen(s) == 48 && valid_utf8_chars(s) == 12);
-		free(s);
-	}
-
 	CHECK(valid_username_format("alice"));
 	CHECK(valid_username_format("A.b_c-9"));
 	CHECK(valid_username_format("..."));
