@@ -77,22 +77,23 @@ if [ -z "$LOG" ] || [ "$LOG" = - ] || [ ! -f "$LOG" ]; then
 	not_ok "the stack logs to a file (LOG_FILE=$LOG)"
 	exit 0
 fi
-# stack_pids NAME - pids of this stack's NAME responder (its binary, this VAR_DIR's marker).
-stack_pids() {
-	local dir exe
-	# One find over /proc (a readlink per process would fork hundreds of times).
-	while read -r dir exe; do
-		exe=${exe% (deleted)} # a binary rebuilt under a running process
-		[ "$exe" = "${CGI_DIR:-$ROOT/cgi-bin}/$1" ] || continue
-		grep -qzxF "PORTCULLIS_STACK=$VAR_DIR" "$dir/environ" 2>/dev/null || continue
-		echo "${dir#/proc/}"
-	done < <(find /proc -mindepth 2 -maxdepth 2 -name exe -lname "${CGI_DIR:-$ROOT/cgi-bin}/$1*" -printf '%h %l\n' 2>/dev/null) |
-		sort -n
-}
 # hit ID - GET /api/health with X-Request-Id ID through the web server.
 hit() { curl -sk --max-time 10 -o /dev/null -H "X-Request-Id: $1" "$BASE/api/health"; }
 # has_line FILE ID - whether FILE has the request line of ID.
 has_line() { grep -qF "\"request_id\":\"$2\"" "$1" 2>/dev/null; }
+# hits_after TAG OLDFILE - sends the 8 requests ids[] (TAG-...), then counts
+# their request lines in $LOG (new) and in OLDFILE, the renamed log (old).
+hits_after() {
+	local i id
+	ids=()
+	for i in 1 2 3 4 5 6 7 8; do ids+=("$1-$$-$i"); hit "$1-$$-$i"; done
+	sleep 0.3
+	new=0 old=0
+	for id in "${ids[@]}"; do
+		has_line "$LOG" "$id" && new=$((new + 1))
+		has_line "$2" "$id" && old=$((old + 1))
+	done
+}
 
 for i in 1 2 3 4 5 6; do hit "warm-$$-$i"; done
 mapfile -t before < <(stack_pids health)
@@ -104,14 +105,7 @@ fi
 # 1. Renamed away, no signal: the next lines, a second later, land in a new file.
 mv "$LOG" "$LOG.rotated"
 sleep 1.2
-ids=()
-for i in 1 2 3 4 5 6 7 8; do ids+=("moved-$$-$i"); hit "moved-$$-$i"; done
-sleep 0.3
-new=0 old=0
-for id in "${ids[@]}"; do
-	has_line "$LOG" "$id" && new=$((new + 1))
-	has_line "$LOG.rotated" "$id" && old=$((old + 1))
-done
+hits_after moved "$LOG.rotated"
 if [ -f "$LOG" ] && [ "$new" = "${#ids[@]}" ] && [ "$old" = 0 ]; then
 	ok "after a rename the responders write to a new file at the path by themselves (${#ids[@]} of ${#ids[@]})"
 else
@@ -123,14 +117,7 @@ mv "$LOG" "$LOG.rotated2"
 mapfile -t pids < <(stack_pids health; stack_pids register; stack_pids login; stack_pids session; stack_pids data)
 kill -HUP "${pids[@]}" 2>/dev/null
 sleep 0.3
-ids=()
-for i in 1 2 3 4 5 6 7 8; do ids+=("hup-$$-$i"); hit "hup-$$-$i"; done
-sleep 0.3
-new=0 old=0
-for id in "${ids[@]}"; do
-	has_line "$LOG" "$id" && new=$((new + 1))
-	has_line "$LOG.rotated2" "$id" && old=$((old + 1))
-done
+hits_after hup "$LOG.rotated2"
 if [ "$new" = "${#ids[@]}" ] && [ "$old" = 0 ]; then
 	ok "after a rename and SIGHUP every line goes to the new file (${#ids[@]} of ${#ids[@]})"
 else

@@ -23,17 +23,6 @@ TICKS=$(getconf CLK_TCK)
 PAGE=$(getconf PAGESIZE)
 BTIME=$(awk '$1 == "btime" { print $2 }' /proc/stat)
 
-stack_pids() {
-	local dir exe
-	# One find over /proc (a readlink per process would fork hundreds of times).
-	while read -r dir exe; do
-		exe=${exe% (deleted)} # a binary rebuilt under a running process
-		[ "$exe" = "${CGI_DIR:-$ROOT/cgi-bin}/$1" ] || continue
-		grep -qzxF "PORTCULLIS_STACK=$VAR_DIR" "$dir/environ" 2>/dev/null || continue
-		echo "${dir#/proc/}"
-	done < <(find /proc -mindepth 2 -maxdepth 2 -name exe -lname "${CGI_DIR:-$ROOT/cgi-bin}/$1*" -printf '%h %l\n' 2>/dev/null) |
-		sort -n
-}
 # proc_sum NAME FIELD - over NAME's processes: cpu (seconds), rss (bytes), fds, start (oldest, Unix s), n.
 proc_sum() {
 	local pid total=0 v

@@ -9,6 +9,7 @@
 #   expect_header 'Cache-Control' 'no-store' "what"   (extended regex, whole value)
 #   expect_no_header 'Access-Control-Allow-Origin' "what"
 #   expect_eq "$got" "$want" "what"
+#   stack_pids health                       (this stack's pids of a responder)
 
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BASE=${BASE:-https://localhost:${HTTPS_PORT:-18443}}
@@ -103,6 +104,21 @@ expect_error() {
 		expect_json '.error | has("fields")' 'false' "$3: no fields outside 422"
 	fi
 	expect_api_shape "$3"
+}
+
+# stack_pids NAME - this stack's processes of responder NAME, one pid a line,
+# ascending: its binary (under CGI_DIR) and this stack's PORTCULLIS_STACK
+# marker (VAR_DIR) in its environment; other stacks run the same binaries.
+stack_pids() {
+	local dir exe stack=${VAR_DIR:-$ROOT/var/test} bin=${CGI_DIR:-$ROOT/cgi-bin}/$1
+	# One find over /proc (a readlink per process would fork hundreds of times).
+	while read -r dir exe; do
+		exe=${exe% (deleted)} # a binary rebuilt under a running process
+		[ "$exe" = "$bin" ] || continue
+		grep -qzxF "PORTCULLIS_STACK=$stack" "$dir/environ" 2>/dev/null || continue
+		echo "${dir#/proc/}"
+	done < <(find /proc -mindepth 2 -maxdepth 2 -name exe -lname "$bin*" -printf '%h %l\n' 2>/dev/null) |
+		sort -n
 }
 
 # wait_for DESC SECONDS CMD... - polls CMD until it succeeds; ok/not ok.

@@ -26,21 +26,24 @@ static const char *norm(const char *s)
 
 static void test_normalize(void)
 {
+	static const struct check_str_case cases[] = {
+		{ "Password1", "password1" },
+		{ "  Hunter2 \t", "hunter2" },
+		{ "line\r", "line" },
+		{ "in ner", "in ner" },
+		{ "ÄÖÜ straße", "äöü straße" },
+		{ "ΣΟΦΙΑ", "σοφια" },
+		{ "", "(none)" },
+		{ " \t ", "(none)" },
+		{ "two\nlines", "(none)" },
+		/* Bytes that are not UTF-8 stay, ASCII is lower-cased around them. */
+		{ "A\xff" "B", "a\xff" "b" },
+	};
 	char out[64];
 
-	CHECK_STR(norm("Password1"), "password1");
-	CHECK_STR(norm("  Hunter2 \t"), "hunter2");
-	CHECK_STR(norm("line\r"), "line");
-	CHECK_STR(norm("in ner"), "in ner");
-	CHECK_STR(norm("ÄÖÜ straße"), "äöü straße");
-	CHECK_STR(norm("ΣΟΦΙΑ"), "σοφια");
-	CHECK_STR(norm(""), "(none)");
-	CHECK_STR(norm(" \t "), "(none)");
-	CHECK_STR(norm("two\nlines"), "(none)");
+	CHECK_STR_CASES(norm, cases);
 	CHECK_MSG(deny_normalize("a\0b", 3, out, sizeof(out)) == -1, "a NUL is no entry");
 	CHECK_MSG(deny_normalize("abc", 3, out, 4) == -1, "an output buffer under 2n+1 is refused");
-	/* Bytes that are not UTF-8 stay, ASCII is lower-cased around them. */
-	CHECK_STR(norm("A\xff" "B"), "a\xff" "b");
 }
 
 /* Removes the cache files of `list` (named after a hash of its real path). */
@@ -64,6 +67,18 @@ static void remove_cache(const char *list)
 
 static void test_custom_list(void)
 {
+	static const struct check_len_case listed[] = {
+		{ "correct horse battery staple", 28, 1 },
+		{ "Correct Horse Battery STAPLE", 28, 1 },
+		{ " correct horse battery staple\t", 30, 1 },
+		{ "tr0ub4dor&3", 11, 1 },
+		{ "allcapspassword", 15, 1 },
+		{ "# not a comment", 15, 1 },
+		{ "correct horse battery staples", 29, 0 },
+		{ "correct horse battery staple\nx", 30, 0 },
+		{ "correct horse battery staple\0x", 30, 0 },
+		{ "", 0, 0 },
+	};
 	char list[] = "/tmp/test_denylist_XXXXXX", err[CFG_ERR_MAX];
 	struct config cfg;
 	FILE *f;
@@ -76,16 +91,7 @@ static void test_custom_list(void)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.password_denylist = list;
 	CHECK_MSG(deny_open(&cfg, "/nonexistent/cgi-bin/x", err, sizeof(err)) == 0, "custom list opens");
-	CHECK(deny_listed("correct horse battery staple", 28) == 1);
-	CHECK(deny_listed("Correct Horse Battery STAPLE", 28) == 1);
-	CHECK(deny_listed(" correct horse battery staple\t", 30) == 1);
-	CHECK(deny_listed("tr0ub4dor&3", 11) == 1);
-	CHECK(deny_listed("allcapspassword", 15) == 1);
-	CHECK(deny_listed("# not a comment", 15) == 1);
-	CHECK(deny_listed("correct horse battery staples", 29) == 0);
-	CHECK(deny_listed("correct horse battery staple\nx", 30) == 0);
-	CHECK(deny_listed("correct horse battery staple\0x", 30) == 0);
-	CHECK(deny_listed("", 0) == 0);
+	CHECK_LEN_CASES(deny_listed, listed);
 	/* A second open finds the cached filter. */
 	CHECK_MSG(deny_open(&cfg, "/nonexistent/cgi-bin/x", err, sizeof(err)) == 0, "cached filter opens");
 	CHECK(deny_listed("ALLCAPSPASSWORD", 15) == 1);

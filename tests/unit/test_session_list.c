@@ -46,6 +46,15 @@ static char *rep(const char *s, int n, char *buf, size_t size)
 
 static void test_user_agent(void)
 {
+	/* not UTF-8: up to the first malformed sequence */
+	static const struct check_str_case not_utf8[] = {
+		{ "caf\xE9-latin1", "caf" },
+		{ "\xFFxyz", "(null)" },
+		{ "over\xC0\xAFlong", "over" },
+		{ "surrogate\xED\xA0\x80", "surrogate" },
+		{ "cut\xE2\x82", "cut" },
+		{ "euro \xE2\x82\xAC ok", "euro \xE2\x82\xAC ok" },
+	};
 	char in[2048], want[512], buf[1024];
 
 	CHECK_STR(ua_of("curl/8.0"), "curl/8.0");
@@ -62,25 +71,23 @@ static void test_user_agent(void)
 	/* a four-byte character across the boundary is dropped whole */
 	snprintf(in, sizeof(in), "%s\xF0\x9F\x98\x80", rep("b", 254, want, sizeof(want)));
 	CHECK_MSG(strcmp(ua_of(in), rep("b", 254, want, sizeof(want))) == 0, "a 4-byte character at byte 255 goes whole");
-	/* not UTF-8: up to the first malformed sequence */
-	CHECK_STR(ua_of("caf\xE9-latin1"), "caf");
-	CHECK_STR(ua_of("\xFFxyz"), "(null)");
-	CHECK_STR(ua_of("over\xC0\xAFlong"), "over");
-	CHECK_STR(ua_of("surrogate\xED\xA0\x80"), "surrogate");
-	CHECK_STR(ua_of("cut\xE2\x82"), "cut");
-	CHECK_STR(ua_of("euro \xE2\x82\xAC ok"), "euro \xE2\x82\xAC ok");
+	CHECK_STR_CASES(ua_of, not_utf8);
 }
 
 static void test_id(void)
 {
-	CHECK(slist_id_valid("0b5c6a5e-3f1d-4c8e-9a51-2f7b8c0d1e23", 36));
-	CHECK(slist_id_valid("0B5C6A5E-3F1D-4C8E-9A51-2F7B8C0D1E23", 36));
-	CHECK(!slist_id_valid("0b5c6a5e-3f1d-4c8e-9a51-2f7b8c0d1e2", 35));
-	CHECK(!slist_id_valid("0b5c6a5e-3f1d-4c8e-9a51-2f7b8c0d1e234", 37));
-	CHECK(!slist_id_valid("0b5c6a5e3f1d-4c8e-9a51-2f7b8c0d1e23-", 36));
-	CHECK(!slist_id_valid("0b5c6a5e-3f1d-4c8e-9a51-2f7b8c0d1e2g", 36));
-	CHECK(!slist_id_valid("%30b5c6a5-3f1d-4c8e-9a51-2f7b8c0d1e23", 36));
-	CHECK(!slist_id_valid(NULL, 0));
+	static const struct check_len_case ids[] = {
+		{ "0b5c6a5e-3f1d-4c8e-9a51-2f7b8c0d1e23", 36, 1 },
+		{ "0B5C6A5E-3F1D-4C8E-9A51-2F7B8C0D1E23", 36, 1 },
+		{ "0b5c6a5e-3f1d-4c8e-9a51-2f7b8c0d1e2", 35, 0 },
+		{ "0b5c6a5e-3f1d-4c8e-9a51-2f7b8c0d1e234", 37, 0 },
+		{ "0b5c6a5e3f1d-4c8e-9a51-2f7b8c0d1e23-", 36, 0 },
+		{ "0b5c6a5e-3f1d-4c8e-9a51-2f7b8c0d1e2g", 36, 0 },
+		{ "%30b5c6a5-3f1d-4c8e-9a51-2f7b8c0d1e23", 36, 0 },
+		{ NULL, 0, 0 },
+	};
+
+	CHECK_LEN_CASES(slist_id_valid, ids);
 }
 
 int main(void)
