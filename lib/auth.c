@@ -101,7 +101,7 @@ void auth_reply(struct ctx *c, enum auth_result r)
 		    NULL);
 }
 
-/* 1 when `origin` appears exactly in the comma-separated `list`. */
+/* 1 when `origin` appears exactly in the comma-separated `list` (an empty entry names none). */
 static int origin_listed(const char *list, const char *origin)
 {
 	size_t olen = strlen(origin);
@@ -114,7 +114,7 @@ static int origin_listed(const char *list, const char *origin)
 			s++;
 		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
 			e--;
-		if ((size_t)(e - s) == olen && memcmp(s, origin, olen) == 0)
+		if (e > s && (size_t)(e - s) == olen && memcmp(s, origin, olen) == 0)
 			return 1;
 		list = end != NULL ? end + 1 : NULL;
 	}
