@@ -72,6 +72,25 @@ int slist_id_valid(const char *s, size_t len)
 	return 1;
 }
 
+static int id_format(const char *s)
+{
+	return slist_id_valid(s, strlen(s));
+}
+
+/* Upper-case hex digits to lower case, in place. */
+static int id_lower(const struct valid_field *f, struct valid_value *v)
+{
+	(void)f;
+	for (size_t i = 0; i < v->len; i++)
+		if (v->s[i] >= 'A' && v->s[i] <= 'F')
+			v->s[i] = (char)(v->s[i] + 32);
+	return 0;
+}
+
+const struct valid_field slist_id_fields[1] = {
+	{ .name = "id", .required = 1, .format = id_format, .in = VALID_IN_PATH, .decode = id_lower },
+};
+
 enum slist_result slist_query(struct app *app, const char *user_id, const char *current_sid,
     cJSON **sessions)
 {

@@ -16,6 +16,7 @@
 #define PORTCULLIS_SESSION_LIST_H
 
 #include "app.h"
+#include "validate.h"
 
 #include <cJSON.h>
 
@@ -58,5 +59,12 @@ enum slist_result slist_end_others(struct app *app, const char *user_id, const c
 
 /* 1 when `s` (`len` bytes) is a canonical UUID, 8-4-4-4-12 hex digits. */
 int slist_id_valid(const char *s, size_t len);
+
+/*
+ * The {id} of DELETE /api/sessions/{id} as a validation table (validate.h):
+ * a session id (slist_id_valid()), lower-cased as the value.  The route
+ * answers a failure as it answers an unknown session (404), not 422.
+ */
+extern const struct valid_field slist_id_fields[1];
 
 #endif

@@ -86,11 +86,11 @@ static void reply_locked(struct ctx *c, long retry_after)
 static void login(struct ctx *c)
 {
 	static const struct valid_field fields[] = {
-		{ "username", 1, 0, 0, NULL, NULL },
-		{ "password", 1, 0, 0, NULL, NULL },
-		{ "token_transport", 0, 0, 0, NULL, transports },
+		{ .name = "username", .required = 1 },
+		{ .name = "password", .required = 1 },
+		{ .name = "token_transport", .choices = transports },
 	};
-	struct valid_value v[3] = { { NULL, 0 }, { NULL, 0 }, { NULL, 0 } };
+	struct valid_value v[3] = { { NULL, 0, 0 }, { NULL, 0, 0 }, { NULL, 0, 0 } };
 	const char *params[1];
 	char *password = NULL, *username = NULL;
 	size_t password_len = 0, username_len = 0;

@@ -20,10 +20,12 @@
 static void register_user(struct ctx *c)
 {
 	const struct valid_field fields[] = {
-		{ "username", 1, 3, 32, valid_username_format, NULL },
-		{ "password", 1, (size_t)c->cfg->password_min_length, 128, NULL, NULL },
+		{ .name = "username", .required = 1, .min_chars = 3, .max_chars = 32,
+		  .format = valid_username_format },
+		{ .name = "password", .required = 1, .min_chars = (size_t)c->cfg->password_min_length,
+		  .max_chars = 128 },
 	};
-	struct valid_value v[2] = { { NULL, 0 }, { NULL, 0 } };
+	struct valid_value v[2] = { { NULL, 0, 0 }, { NULL, 0, 0 } };
 	const char *params[2];
 	char hash[PW_HASH_MAX] = "", sqlstate[6];
 	PGresult *res;

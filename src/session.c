@@ -54,7 +54,7 @@ static int has_body(const struct request *req)
 static int optional_token_body(struct ctx *c, struct valid_value *body, const char **token)
 {
 	static const struct valid_field fields[] = {
-		{ "refresh_token", 0, 0, 0, NULL, NULL },
+		{ .name = "refresh_token" },
 	};
 	enum body_result br;
 	int r;
@@ -78,7 +78,7 @@ static void refresh(struct ctx *c)
 {
 	char cookie[SESS_REFRESH_LEN + 2];
 	const char *token;
-	struct valid_value body = { NULL, 0 };
+	struct valid_value body = { NULL, 0, 0 };
 	struct sess_tokens t = { 0 };
 	struct user u;
 	int bearer;
@@ -133,7 +133,7 @@ static void logout(struct ctx *c)
 	char cookie[SESS_REFRESH_LEN + 2] = "";
 	const char *token;
 	const char *sid = NULL;
-	struct valid_value body = { NULL, 0 };
+	struct valid_value body = { NULL, 0, 0 };
 	struct auth a;
 	char access[TOKEN_MAX_LEN + 1];
 	int via_cookie = 0, have_access;
@@ -188,10 +188,11 @@ static void reply_locked(struct ctx *c, long retry_after)
 static void change_password(struct ctx *c)
 {
 	const struct valid_field fields[] = {
-		{ "current_password", 1, 0, 0, NULL, NULL },
-		{ "new_password", 1, (size_t)c->cfg->password_min_length, 128, NULL, NULL },
+		{ .name = "current_password", .required = 1 },
+		{ .name = "new_password", .required = 1,
+		  .min_chars = (size_t)c->cfg->password_min_length, .max_chars = 128 },
 	};
-	struct valid_value v[2] = { { NULL, 0 }, { NULL, 0 } };
+	struct valid_value v[2] = { { NULL, 0, 0 }, { NULL, 0, 0 } };
 	const char *params[1];
 	char *current = NULL, *fresh = NULL, hash[PW_HASH_MAX] = "";
 	size_t current_len = 0, fresh_len = 0;
@@ -438,9 +439,9 @@ static void end_other_sessions(struct ctx *c)
 static void delete_me(struct ctx *c)
 {
 	static const struct valid_field fields[] = {
-		{ "password", 1, 0, 0, NULL, NULL },
+		{ .name = "password", .required = 1 },
 	};
-	struct valid_value v[1] = { { NULL, 0 } };
+	struct valid_value v[1] = { { NULL, 0, 0 } };
 	const char *params[1];
 	unsigned char name_hash[CRYPTO_SHA256_LEN];
 	PGresult *res = NULL;

@@ -1,14 +1,21 @@
 /*
  * validate.c - fuzzes the validation table (lib/validate.c) over request
- * bodies, with the register/login table and the password change table.
+ * bodies, with the register/login table and the password change table, and
+ * over the request line with the data API's tables (lib/data_params.c).
  *
- * Input: the body.  Checks, for every field the table passed, that its
+ * Input: the body; the same bytes are also the query string of GET
+ * /api/data (a first '?' or '#' ends it, as in a URI) and the raw {key}
+ * segment.  For the request line it checks that a key that passed is a key
+ * (kv_key_valid), a limit a number from 1 to DATA_LIST_MAX whose text is
+ * digits, a cursor a key, and that a failure has no value.  Checks, for every field the table passed, that its
  * exact bytes really satisfy the rules (bounds in code points, format,
  * choices, no U+0000 where a format applies), that a failing field has no
  * value, that the map names only fields of the table with a contract
  * reason, and that valid_reply() answers a 422 through a fake io.
  */
 #include "app.h"
+#include "data_params.h"
+#include "kv_store.h"
 #include "validate.h"
 #include "fake_io.h"
 #include "fuzz.h"
@@ -20,14 +27,15 @@
 static const char *const transports[] = { "cookie", "bearer", NULL };
 
 static const struct valid_field login[] = {
-	{ "username", 1, 3, 32, valid_username_format, NULL },
-	{ "password", 1, 12, 128, NULL, NULL },
-	{ "token_transport", 0, 0, 0, NULL, transports },
+	{ .name = "username", .required = 1, .min_chars = 3, .max_chars = 32,
+	  .format = valid_username_format },
+	{ .name = "password", .required = 1, .min_chars = 12, .max_chars = 128 },
+	{ .name = "token_transport", .choices = transports },
 };
 static const struct valid_field change[] = {
-	{ "current_password", 1, 0, 0, NULL, NULL },
-	{ "new_password", 1, 12, 128, NULL, NULL },
-	{ "refresh_token", 0, 0, 0, NULL, NULL },
+	{ .name = "current_password", .required = 1 },
+	{ .name = "new_password", .required = 1, .min_chars = 12, .max_chars = 128 },
+	{ .name = "refresh_token" },
 };
 
 static struct fake_io f;
@@ -113,12 +121,58 @@ static void check_table(const char *body, size_t len, const struct valid_field *
 	}
 }
 
+static void check_params(const char *text, size_t len)
+{
+	struct valid_value key[1], list[DATA_PARAMS_LIST_N];
+	struct request req;
+	cJSON *bad;
+	char *uri = malloc(len + 11);
+
+	if (uri == NULL)
+		abort();
+	bad = valid_params(NULL, text, len, data_params_key, 1, key);
+	FUZZ_ASSERT((bad == NULL) == (key[0].s != NULL));
+	if (key[0].s != NULL)
+		FUZZ_ASSERT(kv_key_valid(key[0].s, key[0].len) && strlen(key[0].s) == key[0].len);
+	cJSON_Delete(bad);
+	valid_values_free(key, 1);
+
+	memcpy(uri, "/api/data?", 10);
+	memcpy(uri + 10, text, len + 1);
+	fake_io_init(&f);
+	fake_io_param(&f, "REQUEST_METHOD", "GET");
+	fake_io_param(&f, "REQUEST_URI", uri);
+	fake_io_param(&f, "REMOTE_ADDR", "192.0.2.1");
+	req_init(&req, &f.io, NULL, HASH_KEY, sizeof(HASH_KEY) - 1);
+	bad = valid_params(&req, NULL, 0, data_params_list, DATA_PARAMS_LIST_N, list);
+	for (size_t i = 0; i < DATA_PARAMS_LIST_N; i++) {
+		const cJSON *why = cJSON_GetObjectItemCaseSensitive(bad, data_params_list[i].name);
+
+		if (why != NULL)
+			FUZZ_ASSERT(list[i].s == NULL &&
+			    strcmp(cJSON_GetStringValue(why), "invalid_format") == 0);
+	}
+	if (list[DATA_PARAMS_LIMIT].s != NULL) {
+		const struct valid_value *l = &list[DATA_PARAMS_LIMIT];
+
+		FUZZ_ASSERT(l->number >= 1 && l->number <= DATA_LIST_MAX && l->len > 0 &&
+		    strspn(l->s, "0123456789") == l->len);
+	}
+	if (list[DATA_PARAMS_CURSOR].s != NULL)
+		FUZZ_ASSERT(kv_key_valid(list[DATA_PARAMS_CURSOR].s, list[DATA_PARAMS_CURSOR].len));
+	cJSON_Delete(bad);
+	valid_values_free(list, DATA_PARAMS_LIST_N);
+	req_free(&req);
+	free(uri);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *body = fuzz_str(data, size);
 
 	check_table(body, size, login, 3);
 	check_table(body, size, change, 3);
+	check_params(body, strlen(body));
 	free(body);
 	return 0;
 }

@@ -3,7 +3,7 @@
  * User-Agent kept at login (its first 256 bytes, cut back to whole UTF-8
  * characters; a header that is not UTF-8 kept up to its first malformed
  * sequence; NULL when none) and the session-id check of
- * DELETE /api/sessions/{id}.
+ * DELETE /api/sessions/{id}, alone and as the route's validation table.
  */
 #include "session_list.h"
 #include "check.h"
@@ -90,9 +90,39 @@ static void test_id(void)
 	CHECK_LEN_CASES(slist_id_valid, ids);
 }
 
+/* The {id} table: the lower-cased id, or "(404)" when the route answers as for an unknown session. */
+static const char *id_of(const char *raw)
+{
+	static char out[64];
+	struct valid_value v[1];
+	cJSON *bad = valid_params(NULL, raw, strlen(raw), slist_id_fields, 1, v);
+
+	snprintf(out, sizeof(out), "%s", bad == NULL ? v[0].s : "(404)");
+	cJSON_Delete(bad);
+	valid_values_free(v, 1);
+	return out;
+}
+
+static void test_id_table(void)
+{
+	static const struct check_str_case cases[] = {
+		{ "0b5c6a5e-3f1d-4c8e-9a51-2f7b8c0d1e23", "0b5c6a5e-3f1d-4c8e-9a51-2f7b8c0d1e23" },
+		{ "0B5C6A5E-3F1D-4C8E-9A51-2F7B8C0D1E23", "0b5c6a5e-3f1d-4c8e-9a51-2f7b8c0d1e23" },
+		{ "not-a-uuid", "(404)" },
+		{ "0b5c6a5e-3f1d-4c8e-9a51-2f7b8c0d1e23x", "(404)" },
+		{ "0b5c6a5e-3f1d-4c8e-9a51-2f7b8c0d1e2", "(404)" },
+		{ "%41", "(404)" },
+		{ "000000000000000000000000000000000000", "(404)" },
+		{ "", "(404)" },
+	};
+
+	CHECK_STR_CASES(id_of, cases);
+}
+
 int main(void)
 {
 	test_user_agent();
 	test_id();
+	test_id_table();
 	return check_summary();
 }

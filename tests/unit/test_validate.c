@@ -63,9 +63,10 @@ static const char *run_len(const char *body, size_t len, const char *v[3])
 {
 	static char printed[1024];
 	const struct valid_field fields[] = {
-		{ "username", 1, 3, 32, valid_username_format, NULL },
-		{ "password", 1, password_min, 128, NULL, NULL },
-		{ "token_transport", 0, 0, 0, NULL, transports },
+		{ .name = "username", .required = 1, .min_chars = 3, .max_chars = 32,
+		  .format = valid_username_format },
+		{ .name = "password", .required = 1, .min_chars = password_min, .max_chars = 128 },
+		{ .name = "token_transport", .choices = transports },
 	};
 	cJSON *bad;
 	char *s;
@@ -158,8 +159,10 @@ static void test_helpers(void)
 	CHECK(!valid_username_format("a\tb"));
 
 	{
-		const struct valid_field key = { "key", 1, 1, 4, valid_username_format, NULL };
-		const struct valid_field pick = { "t", 1, 0, 0, NULL, transports };
+		const struct valid_field key = { .name = "key", .required = 1, .min_chars = 1,
+		  .max_chars = 4, .format = valid_username_format };
+		const struct valid_field pick = { .name = "t", .required = 1,
+		  .choices = transports };
 
 		CHECK(valid_string("abcd", &key) == VALID_OK);
 		CHECK(valid_string("", &key) == VALID_TOO_SHORT);
@@ -236,7 +239,7 @@ static void test_invalid_type(void)
 
 	/* a body that is not an object */
 	{
-		const struct valid_field one[] = { { "a", 1, 0, 0, NULL, NULL } };
+		const struct valid_field one[] = { { .name = "a", .required = 1 } };
 		const char *w[1] = { "stale" };
 		cJSON *bad;
 		char *s;
@@ -309,7 +312,7 @@ static void test_lengths(void)
 
 	/* max 0 is no bound */
 	{
-		const struct valid_field any[] = { { "x", 1, 0, 0, NULL, NULL } };
+		const struct valid_field any[] = { { .name = "x", .required = 1 } };
 		const char *w[1];
 		char *big = repeat("x", 5000), *body;
 		cJSON *bad;
@@ -424,8 +427,9 @@ static void written(char *message, size_t mlen, char *fields, size_t flen)
 static int check_and_reply(const char *body)
 {
 	const struct valid_field fields[] = {
-		{ "username", 1, 3, 32, valid_username_format, NULL },
-		{ "password", 1, password_min, 128, NULL, NULL },
+		{ .name = "username", .required = 1, .min_chars = 3, .max_chars = 32,
+		  .format = valid_username_format },
+		{ .name = "password", .required = 1, .min_chars = password_min, .max_chars = 128 },
 	};
 	const char *v[2];
 
