@@ -391,13 +391,15 @@ def grab(pattern, text, what):
 register_c, login_c, data_c = read("src/register.c"), read("src/login.c"), read("src/data.c")
 config_c, cookie_h, cookie_c = read("lib/config.c"), read("lib/cookie.h"), read("lib/cookie.c")
 u = deref(schemas.get("Username")) or {}
-m = grab(r'\{\s*"username",\s*1,\s*(\d+),\s*(\d+),\s*valid_username_format', register_c, "the username bounds")
+m = grab(r'\{\s*\.name = "username",\s*\.required = 1,\s*\.min_chars = (\d+),\s*\.max_chars = (\d+),\s*'
+         r'\.format = valid_username_format', register_c, "the username bounds")
 if m:
     check(u.get("pattern") == "^[A-Za-z0-9_.-]{3,32}$" and (u.get("minLength"), u.get("maxLength")) == (int(m.group(1)), int(m.group(2))),
           f"Username: ^[A-Za-z0-9_.-]{{3,32}}$, {m.group(1)}-{m.group(2)} as in src/register.c", f"{u}")
 pw = deref(schemas.get("Password")) or {}
 m1 = grab(r'\{\s*"PASSWORD_MIN_LENGTH",\s*T_INT,\s*"(\d+)"', config_c, "PASSWORD_MIN_LENGTH's default")
-m2 = grab(r'\{\s*"password",\s*1,\s*\(size_t\)c->cfg->password_min_length,\s*(\d+)', register_c, "the password's maximum")
+m2 = grab(r'\{\s*\.name = "password",\s*\.required = 1,\s*\.min_chars = \(size_t\)c->cfg->password_min_length,\s*'
+          r'\.max_chars = (\d+)', register_c, "the password's maximum")
 if m1 and m2:
     check((pw.get("minLength"), pw.get("maxLength")) == (int(m1.group(1)), int(m2.group(1))) and "code point" in str(pw.get("description", "")),
           f"Password: PASSWORD_MIN_LENGTH (default {m1.group(1)}) to {m2.group(1)} code points", f"{pw.get('minLength')}-{pw.get('maxLength')}")

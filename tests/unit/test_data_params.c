@@ -8,45 +8,17 @@
 #include "app.h"
 #include "check.h"
 #include "crypto.h"
-#include "fake_io.h"
 #include "kv_store.h"
+#include "valid_run.h"
 
-#include <cJSON.h>
-#include <stdlib.h>
 #include <string.h>
-
-#define HASH_KEY "unit-test-hash-key-0123456789abcdef"
-
-/* The failures of `t` (n fields) for `uri` and raw segment `path`, printed; "" when none. */
-static const char *run(const struct valid_field *t, size_t n, const char *uri, const char *path,
-    struct valid_value *v)
-{
-	static char printed[256];
-	struct fake_io f;
-	struct request req;
-	cJSON *bad;
-	char *s;
-
-	fake_io_init(&f);
-	fake_io_param(&f, "REQUEST_METHOD", "GET");
-	fake_io_param(&f, "REQUEST_URI", uri);
-	fake_io_param(&f, "REMOTE_ADDR", "192.0.2.1");
-	req_init(&req, &f.io, NULL, HASH_KEY, strlen(HASH_KEY));
-	bad = valid_params(&req, path, path != NULL ? strlen(path) : 0, t, n, v);
-	s = bad != NULL ? cJSON_PrintUnformatted(bad) : NULL;
-	snprintf(printed, sizeof(printed), "%s", s != NULL ? s : "");
-	free(s);
-	cJSON_Delete(bad);
-	req_free(&req);
-	return printed;
-}
 
 /* The decoded key of raw segment `raw`, or "(invalid)" with the 422 map checked. */
 static const char *key_of(const char *raw)
 {
 	static char out[KV_KEY_MAX + 16];
 	struct valid_value v[1];
-	const char *bad = run(data_params_key, 1, "/api/data/x", raw, v);
+	const char *bad = valid_run(data_params_key, 1, "/api/data/x", raw, v);
 
 	if (bad[0] == '\0')
 		snprintf(out, sizeof(out), "%s", v[0].s);
@@ -92,7 +64,7 @@ static const char *list_of(const char *query)
 	const char *bad;
 
 	snprintf(uri, sizeof(uri), "/api/data?%s", query);
-	bad = run(data_params_list, DATA_PARAMS_LIST_N, uri, NULL, v);
+	bad = valid_run(data_params_list, DATA_PARAMS_LIST_N, uri, NULL, v);
 	if (bad[0] != '\0')
 		snprintf(out, sizeof(out), "%s", bad);
 	else

@@ -10,6 +10,7 @@
 #include "app.h"
 #include "check.h"
 #include "fake_io.h"
+#include "valid_run.h"
 
 #include <cJSON.h>
 #include <stdlib.h>
@@ -72,19 +73,8 @@ static struct valid_value v[N];
 /* valid_params() of the table for `uri` and path segment `path`; the failures printed ("" when none). */
 static const char *run(const char *uri, const char *path)
 {
-	static char printed[512];
-	cJSON *bad;
-	char *s;
-
-	start(uri);
 	valid_values_free(v, N);
-	bad = valid_params(&req, path, path != NULL ? strlen(path) : 0, table, N, v);
-	s = bad != NULL ? cJSON_PrintUnformatted(bad) : NULL;
-	snprintf(printed, sizeof(printed), "%s", s != NULL ? s : "");
-	free(s);
-	cJSON_Delete(bad);
-	req_free(&req);
-	return printed;
+	return valid_run(table, N, uri, path, v);
 }
 
 static void test_params(void)
