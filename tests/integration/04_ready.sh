@@ -10,15 +10,8 @@ ready_is() { # STATUS PG REDIS
 		[ "$(printf '%s' "$BODY" | jq -r '.checks.postgres')" = "$2" ] &&
 		[ "$(printf '%s' "$BODY" | jq -r '.checks.redis')" = "$3" ]
 }
-# The health responders of this stack only: other stacks (a developer's
-# `make up`) run the same binaries, so match on the stack's environment marker.
-responder_pids() {
-	local pid
-	for pid in $(pgrep -f "${CGI_DIR:-$ROOT/cgi-bin}/health"); do
-		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "PORTCULLIS_STACK=$VAR_DIR" &&
-			echo "$pid"
-	done | sort | tr '\n' ' '
-}
+# The health responders of this stack only (lib.sh), on one line.
+responder_pids() { stack_pids health | tr '\n' ' '; }
 
 call GET /api/ready
 expect_status 200 "ready with both backends"

@@ -138,16 +138,6 @@ expect_eq "${missing:-none}" none "every route template in src/*.c has its own r
 
 # ---- counts against what was sent ------------------------------------------
 
-# stack_pids NAME - this stack's processes of responder NAME (PORTCULLIS_STACK marks them).
-stack_pids() {
-	local dir exe
-	for dir in /proc/[0-9]*; do
-		exe=$(readlink "$dir/exe" 2>/dev/null) || continue
-		[ "${exe% (deleted)}" = "${CGI_DIR:-$ROOT/cgi-bin}/$1" ] || continue # (deleted): rebuilt since it started
-		tr '\0' '\n' <"$dir/environ" 2>/dev/null | grep -qxF "PORTCULLIS_STACK=$VAR_DIR" || continue
-		printf '%s ' "${dir#/proc/}"
-	done
-}
 # writes PIDS... - "pid:write-syscalls" of each: a process that served requests wrote.
 writes() {
 	local p
@@ -187,7 +177,7 @@ burst() {
 }
 
 K=60
-read -ra hpids <<<"$(stack_pids health)"
+mapfile -t hpids < <(stack_pids health)
 scrape
 before_head=$(metric "$HEALTH_HEAD")
 before_count=$(metric "$HEALTH_COUNT")
@@ -236,7 +226,7 @@ for ((i = 0; i < READS; i++)); do
 	curl -sk --max-time 20 -o /dev/null -H "Authorization: Bearer $TOKEN" "$BASE/api/data/cached"
 done
 scrape
-read -ra dpids <<<"$(stack_pids data)"
+mapfile -t dpids < <(stack_pids data)
 mh=$(delta "$MEM_HIT" "$m0h") rh=$(delta "$RD_HIT" "$r0h") mm=$(delta "$MEM_MISS" "$m0m") rm=$(delta "$RD_MISS" "$r0m")
 expect_eq "$((mh + rh)) $rm" "$READS 0" "cache: $READS reads after a write are all hits (memory $mh, redis $rh)"
 expect_eq "$mm" "$rh" "cache: each memory miss was a redis hit"
