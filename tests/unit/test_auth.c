@@ -2,9 +2,9 @@
  * test_auth.c - unit tests of lib/auth.c without Redis or PostgreSQL: the
  * token taken from `Authorization: Bearer` or the `__Host-access` cookie,
  * the cross-site rule of cookie-authenticated writes, the 401/503 answers,
- * and the decisions of auth_require() and auth_begin / queue / finish over
- * real tokens (token_issue) and fakes of the revocation check and the
- * request's Redis pipe.
+ * and the decisions of auth_begin / queue / finish over real tokens
+ * (token_issue) and fakes of the revocation check and the request's Redis
+ * pipe.
  *
  * The file includes auth.c itself (as test_cache_memory.c does) to reach
  * its static helpers and to put the fakes in place of Redis and the
@@ -18,7 +18,6 @@
 #include "check.h"
 #include "fake_io.h"
 
-#define revoke_check fake_revoke_check
 #define revoke_from_reply fake_revoke_from_reply
 #define revoke_check_postgres fake_revoke_check_postgres
 #define redis_synced fake_redis_synced
@@ -26,7 +25,6 @@
 #define redis_pipe_flush fake_pipe_flush
 #define redis_pipe_reply fake_pipe_reply
 #include "auth.c"
-#undef revoke_check
 #undef revoke_from_reply
 #undef revoke_check_postgres
 #undef redis_synced
@@ -42,28 +40,13 @@
 
 static struct {
 	enum revoke_state state;  /* what every revocation check answers */
-	int checks, pg_checks, reply_checks;
-	char extra_key[96];       /* revoke_check's extra key */
-	const char *extra_value;  /* what it answers for it (NULL: none) */
+	int pg_checks, reply_checks;
 	int synced;               /* redis_synced answers a context */
 	int appends, flushes;
 	int argc;
 	char argv[8][96];
 	redisReply *mget;         /* what the pipe answers for the MGET */
 } fake;
-
-enum revoke_state fake_revoke_check(struct app *app, const char *sid, const char *extra_key,
-    char **extra)
-{
-	(void)app;
-	(void)sid;
-	fake.checks++;
-	snprintf(fake.extra_key, sizeof(fake.extra_key), "%s", extra_key != NULL ? extra_key : "");
-	if (extra != NULL && (*extra = fake.extra_value != NULL ? strdup(fake.extra_value) : NULL) == NULL &&
-	    fake.extra_value != NULL)
-		abort();
-	return fake.state;
-}
 
 enum revoke_state fake_revoke_from_reply(struct app *app, const char *sid, const redisReply *rv,
     const redisReply *ready)
@@ -311,60 +294,52 @@ static void test_reply(void)
 	finish();
 }
 
-static void test_require(void)
+/* auth_begin() then auth_finish() of a request with `authorization`, Redis answering `state`. */
+static enum auth_result verdict(const char *authorization, enum revoke_state state)
 {
-	char *jwt = token(), bearer[1024], *cached = (char *)"untouched";
-	struct auth a;
+	struct auth_pending p;
+	redisReply rv, ready, *elements[2], mget;
+	enum auth_result r;
+
+	memset(&rv, 0, sizeof(rv));
+	rv.type = REDIS_REPLY_NIL;
+	ready = rv;
+	elements[0] = &rv;
+	elements[1] = &ready;
+	memset(&mget, 0, sizeof(mget));
+	mget.type = REDIS_REPLY_ARRAY;
+	mget.elements = 2;
+	mget.element = elements;
+	start("GET", (const char *[]){ "HTTP_AUTHORIZATION", authorization, NULL });
+	fake.state = state;
+	fake.mget = &mget;
+	auth_begin(&c, &p);
+	auth_queue(&c, &p, NULL, 0);
+	r = auth_finish(&c, &p, NULL);
+	if (r == AUTH_OK && (strcmp(p.a.claims.sub, USER) != 0 || strcmp(p.a.claims.sid, SID) != 0 ||
+				strcmp(req.user_id, USER) != 0))
+		r = (enum auth_result)-1;
+	if (r != AUTH_OK && req.user_id[0] != '\0')
+		r = (enum auth_result)-2;
+	finish();
+	return r;
+}
+
+static void test_verdicts(void)
+{
+	char *jwt = token(), bearer[1024];
 
 	snprintf(bearer, sizeof(bearer), "Bearer %s", jwt);
-	start("GET", (const char *[]){ "HTTP_AUTHORIZATION", bearer, NULL });
-	CHECK(auth_require(&c, &a, NULL) == AUTH_OK);
-	CHECK_STR(a.claims.sub, USER);
-	CHECK_STR(a.claims.sid, SID);
-	CHECK_STR(req.user_id, USER);
-	CHECK(a.via_cookie == 0 && fake.checks == 1 && fake.extra_key[0] == '\0');
-	finish();
-
-	start("GET", (const char *[]){ "HTTP_AUTHORIZATION", bearer, NULL });
-	fake.extra_value = "{\"id\":\"u\"}";
-	CHECK(auth_require(&c, &a, &cached) == AUTH_OK);
-	CHECK_MSG(cached != NULL && strcmp(cached, "{\"id\":\"u\"}") == 0,
-	    "the user's cached record rides on the revocation check");
-	{
-		char want[96];
-
-		user_cache_key(USER, want, sizeof(want));
-		CHECK_STR(fake.extra_key, want);
-	}
-	free(cached);
-	finish();
-
-	start("GET", (const char *[]){ "HTTP_AUTHORIZATION", bearer, NULL });
-	fake.state = REVOKE_REVOKED;
-	fake.extra_value = "{}";
-	cached = (char *)"untouched";
-	CHECK(auth_require(&c, &a, &cached) == AUTH_REVOKED);
-	CHECK_MSG(cached == NULL && req.user_id[0] == '\0', "a revoked session: no record, no user");
-	finish();
-	start("GET", (const char *[]){ "HTTP_AUTHORIZATION", bearer, NULL });
-	fake.state = REVOKE_UNAVAILABLE;
-	CHECK(auth_require(&c, &a, NULL) == AUTH_UNAVAILABLE);
-	finish();
-
-	start("GET", NULL);
-	cached = (char *)"untouched";
-	CHECK(auth_require(&c, &a, &cached) == AUTH_MISSING);
-	CHECK(cached == NULL && fake.checks == 0);
-	finish();
-	start("GET", (const char *[]){ "HTTP_AUTHORIZATION", "Bearer not.a.token", NULL });
-	CHECK_MSG(auth_require(&c, &a, NULL) == AUTH_INVALID && fake.checks == 0,
+	CHECK_MSG(verdict(bearer, REVOKE_LIVE) == AUTH_OK, "a valid token of a live session: its claims and user");
+	CHECK(fake.reply_checks == 1 && fake.pg_checks == 0);
+	CHECK_MSG(verdict(bearer, REVOKE_REVOKED) == AUTH_REVOKED, "a revoked session: refused, no user");
+	CHECK(verdict(bearer, REVOKE_UNAVAILABLE) == AUTH_UNAVAILABLE);
+	CHECK_MSG(verdict("Bearer not.a.token", REVOKE_LIVE) == AUTH_INVALID && fake.reply_checks == 0 &&
+		fake.appends == 0,
 	    "a bad token is refused before any revocation check");
-	finish();
 	jwt[strlen(jwt) - 2] = jwt[strlen(jwt) - 2] == 'A' ? 'B' : 'A';
 	snprintf(bearer, sizeof(bearer), "Bearer %s", jwt);
-	start("GET", (const char *[]){ "HTTP_AUTHORIZATION", bearer, NULL });
-	CHECK_MSG(auth_require(&c, &a, NULL) == AUTH_INVALID, "a tampered signature is refused");
-	finish();
+	CHECK_MSG(verdict(bearer, REVOKE_LIVE) == AUTH_INVALID, "a tampered signature is refused");
 	free(jwt);
 }
 
@@ -477,7 +452,7 @@ int main(void)
 	test_origin_listed();
 	test_cross_site();
 	test_reply();
-	test_require();
+	test_verdicts();
 	test_split();
 	return check_summary();
 }

@@ -525,6 +525,13 @@ static void test_written(void)
 	CHECK(dirty == 1 && fake.fails == 0);
 }
 
+/* kv_cache_on_reconnect() on a connection after an outage (`outage`) or not. */
+static int reconnect(int outage)
+{
+	app.redis.outage_seen = outage;
+	return kv_cache_on_reconnect(&app);
+}
+
 static void test_reconnect(void)
 {
 	struct kv_item it = item_of("1", 1);
@@ -532,36 +539,36 @@ static void test_reconnect(void)
 
 	reset();
 	fake.answer = "100";
-	CHECK(kv_cache_on_reconnect(&app, 0) == 0);
+	CHECK(reconnect(0) == 0);
 	CHECK_MSG(fake.runs == 1 && fake.script == &bump_script && strcmp(fake.args[2], "0") == 0 &&
 		strcmp(fake.args[3], fake.run_id) == 0,
 	    "a clean reconnect asks for a bump only if the server changed (its run_id)");
 
 	memory_put(&app, "u1", "k1", 5, &it);
-	CHECK(kv_cache_on_reconnect(&app, 1) == 0 && strcmp(fake.args[2], "1") == 0);
+	CHECK(reconnect(1) == 0 && strcmp(fake.args[2], "1") == 0);
 	kv_cache_lookup_keys(&app, "u1", "k1", &l);
 	CHECK_MSG(l.n == 3, "after an outage the epoch is forced on and memory cleared");
 
 	reset();
 	fake.answer = "100";
 	dirty = 1;
-	CHECK(kv_cache_on_reconnect(&app, 0) == 0 && strcmp(fake.args[2], "1") == 0);
+	CHECK(reconnect(0) == 0 && strcmp(fake.args[2], "1") == 0);
 	CHECK_MSG(dirty == 0, "a missed write forces the bump once, then is forgotten");
 
 	reset();
 	fake.answer = "100";
 	fake.run_id = NULL;
-	CHECK(kv_cache_on_reconnect(&app, 0) == 0);
+	CHECK(reconnect(0) == 0);
 	CHECK_MSG(strcmp(fake.args[2], "1") == 0 && fake.args[3][0] == '\0',
 	    "a server that cannot be told apart forces the bump");
 
 	reset();
 	dirty = 1;
 	fake.fail = 1;
-	CHECK_MSG(kv_cache_on_reconnect(&app, 1) == -1 && dirty == 1,
+	CHECK_MSG(reconnect(1) == -1 && dirty == 1,
 	    "a failed bump is -1 and keeps the write missed");
 	fake.answer = NULL;
-	CHECK_MSG(kv_cache_on_reconnect(&app, 0) == -1, "a bump whose answer is no epoch is -1");
+	CHECK_MSG(reconnect(0) == -1, "a bump whose answer is no epoch is -1");
 }
 
 int main(void)
