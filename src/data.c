@@ -16,34 +16,36 @@
 #include "app.h"
 #include "auth.h"
 #include "crypto.h"
+#include "data_params.h"
 #include "json_body.h"
 #include "kv_cache.h"
 #include "kv_store.h"
 #include "revocation.h"
 #include "routes.h"
+#include "validate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define LIST_DEFAULT 100
-#define LIST_MAX 1000
-
 /*
- * The route's key, decoded from the raw segment into `key` (KV_KEY_MAX + 1
- * bytes); answers 422 and returns -1 when it is not a valid key.
+ * The route's {key} through its validation table (data_params.h), decoded
+ * into `key` (KV_KEY_MAX + 1 bytes).  0, or -1 when it is not a key: then,
+ * with `answer`, the 422 has been sent.
  */
-static int route_key(struct ctx *c, char *key)
+static int route_key(struct ctx *c, char *key, int answer)
 {
-	cJSON *fields;
+	struct valid_value v[1];
+	cJSON *bad = valid_params(c->req, c->param, c->param_len, data_params_key, 1, v);
 
-	memset(key, 0, KV_KEY_MAX + 1);
-	if (c->param != NULL && kv_key_decode(c->param, c->param_len, key) == 0)
+	snprintf(key, KV_KEY_MAX + 1, "%s", bad == NULL ? v[0].s : "");
+	valid_values_free(v, 1);
+	if (bad == NULL)
 		return 0;
-	fields = cJSON_CreateObject();
-	cJSON_AddStringToObject(fields, "key", "invalid_format");
-	resp_error(c->resp, c->req, 422, "validation_failed", "key is not in the expected format",
-	    fields);
+	if (answer)
+		valid_reply(c, bad);
+	else
+		cJSON_Delete(bad);
 	return -1;
 }
 
@@ -106,8 +108,7 @@ static void get_item_keys(struct ctx *c, struct route_keys *keys)
 	char key[KV_KEY_MAX + 1] = "";
 	struct kv_lookup *l;
 
-	if (c->param == NULL || kv_key_decode(c->param, c->param_len, key) != 0 ||
-	    (l = malloc(sizeof(*l))) == NULL)
+	if (route_key(c, key, 0) != 0 || (l = malloc(sizeof(*l))) == NULL)
 		return; /* get_item answers 422, or reads PostgreSQL */
 	kv_cache_lookup_keys(c->app, c->auth.claims.sub, key, l);
 	for (int i = 0; i < l->n; i++) {
@@ -130,7 +131,7 @@ static void get_item(struct ctx *c)
 	enum kv_tier tier;
 	int matched;
 
-	if (route_key(c, key) != 0)
+	if (route_key(c, key, 1) != 0)
 		return;
 	/* Without the hook's lookup (out of memory), or Redis' answer: PostgreSQL. */
 	r = kv_cache_get(c->app, c->auth.claims.sub, key, l, l != NULL ? c->fetched : NULL, &item,
@@ -162,7 +163,7 @@ static void put_item(struct ctx *c)
 	char key[KV_KEY_MAX + 1], *value;
 	size_t len;
 
-	if (route_key(c, key) != 0)
+	if (route_key(c, key, 1) != 0)
 		return;
 	/* DATA_MAX_VALUE_BYTES limits the body as sent. */
 	br = body_read_json(c->req, (size_t)c->cfg->data_max_value_bytes);
@@ -194,7 +195,7 @@ static void delete_item(struct ctx *c)
 	long long version = 0;
 	char key[KV_KEY_MAX + 1];
 
-	if (route_key(c, key) != 0)
+	if (route_key(c, key, 1) != 0)
 		return;
 	conditions(c, &cond);
 	r = kv_delete(c->app, c->auth.claims.sub, key, &cond, &version);
@@ -206,51 +207,25 @@ static void delete_item(struct ctx *c)
 	resp_empty(c->resp, 204);
 }
 
-static void list_invalid(struct ctx *c, const char *field)
-{
-	cJSON *fields = cJSON_CreateObject();
-	char msg[64];
-
-	cJSON_AddStringToObject(fields, field, "invalid_format");
-	snprintf(msg, sizeof(msg), "%s is not in the expected format", field);
-	resp_error(c->resp, c->req, 422, "validation_failed", msg, fields);
-}
-
 static void list_items(struct ctx *c)
 {
-	char text[32], cursor[256], after[KV_KEY_MAX + 1] = "", next[256];
-	long limit = LIST_DEFAULT;
+	struct valid_value v[DATA_PARAMS_LIST_N];
+	const char *after;
+	char next[256];
+	long long limit;
 	cJSON *items = NULL, *o;
 	enum kv_result r;
-	int found, more;
+	int more;
 
-	found = req_query_param(c->req, "limit", text, sizeof(text));
-	if (found != 0) {
-		char *end = text; /* read below even when strtol is not called */
-
-		limit = found == 1 && text[0] >= '0' && text[0] <= '9' ? strtol(text, &end, 10) : -1;
-		if (found != 1 || *end != '\0' || limit < 1 || limit > LIST_MAX) {
-			list_invalid(c, "limit");
-			return;
-		}
-	}
-	found = req_query_param(c->req, "cursor", cursor, sizeof(cursor));
-	if (found != 0) {
-		/* A cursor is the base64url of the last key of the previous page. */
-		int n = found == 1 ? crypto_b64url_decode(cursor, strlen(cursor), (unsigned char *)after,
-					 KV_KEY_MAX)
-				   : -1;
-
-		if (n <= 0 || !kv_key_valid(after, (size_t)n)) {
-			list_invalid(c, "cursor");
-			return;
-		}
-		after[n] = '\0';
-	}
-	r = kv_list(c->app, c->auth.claims.sub, after, limit, &items, &more);
+	if (valid_reply(c, valid_params(c->req, NULL, 0, data_params_list, DATA_PARAMS_LIST_N, v)))
+		goto out;
+	limit = v[DATA_PARAMS_LIMIT].s != NULL ? v[DATA_PARAMS_LIMIT].number : DATA_LIST_DEFAULT;
+	/* A cursor is the base64url of the last key of the previous page. */
+	after = v[DATA_PARAMS_CURSOR].s != NULL ? v[DATA_PARAMS_CURSOR].s : "";
+	r = kv_list(c->app, c->auth.claims.sub, after, (long)limit, &items, &more);
 	if (r != KV_OK) {
 		reply_failure(c, r);
-		return;
+		goto out;
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "items", items);
@@ -264,6 +239,8 @@ static void list_items(struct ctx *c)
 		cJSON_AddNullToObject(o, "next_cursor");
 	}
 	resp_json(c->resp, c->req, 200, o);
+out:
+	valid_values_free(v, DATA_PARAMS_LIST_N);
 }
 
 #define ROUTE_SELF_data ROUTE_PROBE

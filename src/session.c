@@ -361,22 +361,22 @@ static void list_sessions(struct ctx *c)
 
 static void end_session(struct ctx *c)
 {
-	char sid[37];
+	struct valid_value id[1];
+	cJSON *bad = valid_params(c->req, c->param, c->param_len, slist_id_fields, 1, id);
 
 	/* Not a session id at all: as unknown as another user's. */
-	if (!slist_id_valid(c->param, c->param_len)) {
+	if (bad != NULL) {
+		cJSON_Delete(bad);
 		slist_failed(c, SLIST_NOT_FOUND);
 		return;
 	}
-	for (size_t i = 0; i < 36; i++)
-		sid[i] = (char)(c->param[i] >= 'A' && c->param[i] <= 'F' ? c->param[i] + 32 : c->param[i]);
-	sid[36] = '\0';
-	if (slist_failed(c, slist_end(c->app, c->auth.claims.sub, sid)))
-		return;
-	/* Ending the current session is its logout. */
-	if (strcmp(sid, c->auth.claims.sid) == 0)
-		cookie_clear_session(c->resp);
-	resp_empty(c->resp, 204);
+	if (!slist_failed(c, slist_end(c->app, c->auth.claims.sub, id[0].s))) {
+		/* Ending the current session is its logout. */
+		if (strcmp(id[0].s, c->auth.claims.sid) == 0)
+			cookie_clear_session(c->resp);
+		resp_empty(c->resp, 204);
+	}
+	valid_values_free(id, 1);
 }
 
 static void end_other_sessions(struct ctx *c)

@@ -388,7 +388,7 @@ def grab(pattern, text, what):
         not_ok(f"found {what} in the code")
     return m
 
-register_c, login_c, data_c = read("src/register.c"), read("src/login.c"), read("src/data.c")
+register_c, login_c = read("src/register.c"), read("src/login.c")
 config_c, cookie_h, cookie_c = read("lib/config.c"), read("lib/cookie.h"), read("lib/cookie.c")
 u = deref(schemas.get("Username")) or {}
 m = grab(r'\{\s*\.name = "username",\s*\.required = 1,\s*\.min_chars = (\d+),\s*\.max_chars = (\d+),\s*'
@@ -414,10 +414,12 @@ if km:
           and key.get("minLength") == 1 and set((key.get("not") or {}).get("enum") or []) == {".", ".."},
           f"DataKey: 1-{km.group(1)} of [A-Za-z0-9._~-], not . or ..", f"{key}")
 lim = (deref(params.get(("/api/data", "get"), {}).get("limit")) or {}).get("schema") or {}
-d, mx = grab(r"#define LIST_DEFAULT (\d+)", data_c, "LIST_DEFAULT"), grab(r"#define LIST_MAX (\d+)", data_c, "LIST_MAX")
+data_params_h = read("lib/data_params.h")
+d = grab(r"#define DATA_LIST_DEFAULT (\d+)", data_params_h, "DATA_LIST_DEFAULT")
+mx = grab(r"#define DATA_LIST_MAX (\d+)", data_params_h, "DATA_LIST_MAX")
 if d and mx:
     check((lim.get("minimum"), lim.get("maximum"), lim.get("default")) == (1, int(mx.group(1)), int(d.group(1))),
-          f"limit: 1-{mx.group(1)}, default {d.group(1)} as in src/data.c", f"{lim}")
+          f"limit: 1-{mx.group(1)}, default {d.group(1)} as in lib/data_params.h", f"{lim}")
 
 names = dict(re.findall(r'#define (COOKIE_[A-Z_]+) "([^"]*)"', cookie_h))
 fmt = grab(r'"%s=%s; Path=%s(; [^"]*)%ld"', cookie_c, "the Set-Cookie format")
