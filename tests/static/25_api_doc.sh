@@ -101,17 +101,37 @@ else
 	not_ok "every error code of $DOC appears in $SPEC (found $(wc -l <"$TMP/codes"); missing:${missing:- none})"
 fi
 
-# Relative links of the Markdown files: [text](path) or [text](path#anchor).
-bad=""
-for f in README.md docs/*.md; do
-	[ -f "$f" ] || continue
-	while read -r target; do
-		target=${target%%#*}
-		[ -n "$target" ] || continue
-		[ -e "$(dirname "$f")/$target" ] || bad="$bad $f:$target"
-	done < <(grep -oE '\]\([^)[:space:]]+\)' "$f" | sed -E 's/^\]\(//; s/\)$//' | grep -vE '^[a-z]+:')
-done
-expect_eq "${bad# }" "" "every relative link of README.md and docs/*.md names a file of the repository"
+# Relative links of the Markdown files, [text](path) or [text](path#anchor):
+# the file exists, and an anchor into a Markdown file is one of its
+# headings (as GitHub makes the anchor: lower case, punctuation dropped,
+# spaces as hyphens).
+bad=$(python3 - README.md docs/*.md <<'PY'
+import os, re, sys
+def anchors(path):
+    out, fence = set(), False
+    for line in open(path, encoding="utf-8"):
+        if line.startswith("```"):
+            fence = not fence
+        m = None if fence else re.match(r"#{1,6} +(.*?) *#* *$", line)
+        if m:
+            out.add(re.sub(r"[^\w\- ]", "", m.group(1).lower()).replace(" ", "-"))
+    return out
+bad = []
+for f in sys.argv[1:]:
+    text = re.sub(r"```.*?```", "", open(f, encoding="utf-8").read(), flags=re.S)
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue
+        path, _, frag = target.partition("#")
+        full = os.path.normpath(os.path.join(os.path.dirname(f), path)) if path else f
+        if not os.path.exists(full):
+            bad.append(f"{f}:{target}")
+        elif frag and full.endswith(".md") and frag not in anchors(full):
+            bad.append(f"{f}:{target} (no such heading)")
+print(" ".join(bad))
+PY
+)
+expect_eq "$bad" "" "every relative link of README.md and docs/*.md names a file of the repository (and a heading of it)"
 
 # Nothing outside docs/ points at the shared directory beside the clone.
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
