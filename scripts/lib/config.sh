@@ -198,7 +198,7 @@ config_load() {
 #                          whole request, more would only queue on the CPU
 #   metrics                1: a scrape now and then
 # On 2 cores: 6 + 6 + 6 + 2 + 2 + 1 = 23 processes; with lighttpd 26 to
-# 54 MiB PSS, as full as the data caches are (README, Performance).
+# 54 MiB PSS, as full as the data caches are (docs/performance.md).
 pool_default() {
 	local cores
 	cores=$(nproc 2>/dev/null || echo 1)

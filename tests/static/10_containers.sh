@@ -8,7 +8,7 @@
 #  - docker-compose.yml, every YAML under ops/ and the dashboard JSON parse;
 #  - compose: the eight services, each with a health check; named volumes
 #    declared and used for every service's data; every bind-mounted file
-#    exists; every ${VAR} is documented (README's configuration table or the
+#    exists; every ${VAR} is documented (docs/configuration.md's tables or the
 #    compose file's own header); the app gets every setting the responders
 #    read (scripts/lib/config.sh CONFIG_KEYS; secrets through their _FILE
 #    twin, mounted as compose `secrets:`), and Prometheus shares its
@@ -123,7 +123,7 @@ def walk(x):
         text_vars.update(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", s))
         text_vars.update(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", s))
 walk(compose)
-readme = open("README.md").read()
+readme = "".join(open(f).read() for f in ("README.md", "docs/configuration.md") if os.path.exists(f))
 readme_vars = set(re.findall(r"^\|[^|\n]*`([A-Z][A-Z0-9_]+)`", readme, re.M))
 readme_vars |= {v for line in re.findall(r"^\|([^|\n]*)\|", readme, re.M) for v in re.findall(r"`([A-Z][A-Z0-9_]+)`", line)}
 header = "".join(l for l in open("docker-compose.yml") if l.startswith("#"))
