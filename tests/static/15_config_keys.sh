@@ -11,7 +11,9 @@
 #    --print-config=raw: values as set, a malformed .env refused with its
 #    file and line, a control character refused;
 #  - .env.example: every key, each with the table's default (a sample value
-#    only for keys without a default), and no key the table lacks;
+#    only for keys without a default), and no key the table lacks; the
+#    shared-hosting sample apache/portcullis.env.example: only keys of the
+#    table;
 #  - docker-compose.yml: every ${VAR} is a key of the table with the table's
 #    default (or a reasoned exception), the app's environment holds only
 #    keys of the table (and the entrypoint's own PORTCULLIS_* hosts), and
@@ -127,6 +129,16 @@ check(not extra, ".env.example lists no key the table lacks", f"unknown {extra}"
 wrong = sorted(f"{n}={ex[n]} (default {k['default']!r})" for n, k in table.items()
                if n in ex and "required" not in k["flags"] and ex[n] != k["default"])
 check(not wrong, ".env.example shows each key's default (the table's)", "; ".join(wrong))
+
+# The shared-hosting sample (make install) names only keys of the table,
+# the ones it leaves commented out with their defaults.
+sample = [re.match(r"^(#?)([A-Z][A-Z0-9_]*)=(.*)$", l.rstrip("\n")) for l in open("apache/portcullis.env.example")]
+sample = [m for m in sample if m]
+extra = sorted(m.group(2) for m in sample if m.group(2) not in table)
+check(sample and not extra, "apache/portcullis.env.example names only keys of the table", f"unknown {extra}")
+wrong = sorted(m.group(0) for m in sample if m.group(1) and m.group(2) in table
+               and table[m.group(2)]["default"] and m.group(3) != table[m.group(2)]["default"])
+check(not wrong, "apache/portcullis.env.example: each commented-out key shows its default", f"{wrong}")
 
 # docker-compose.yml
 text = open("docker-compose.yml").read()
