@@ -804,6 +804,68 @@ const char *cfg_jwt_alg_name(enum jwt_alg_cfg alg)
 	return "HS256";
 }
 
+/* ---- the stack's own settings ------------------------------------------- */
+
+/* One stack row's value against its type and bounds: 0, or -1 with `err`. */
+static int check_stack_value(const struct cfg_row *row, const char *v, const char *source,
+    char *err, size_t errlen)
+{
+	size_t len = strlen(v), used = 0;
+	char choices[128] = "";
+	long n;
+
+	switch (row->type) {
+	case T_INT:
+		if (parse_long(v, row->min, row->max, &n) == 0)
+			return 0;
+		fail(err, errlen, "%s (from %s): \"%.64s\" is not an integer from %ld to %ld",
+		    row->name, source, v, row->min, row->max);
+		return -1;
+	case T_ENUM:
+		for (int i = 0; row->choices[i] != NULL; i++) {
+			int w;
+
+			if (strcmp(v, row->choices[i]) == 0)
+				return 0;
+			w = snprintf(choices + used, sizeof(choices) - used, "%s%s", i > 0 ? ", " : "",
+			    row->choices[i]);
+			if (w > 0 && (size_t)w < sizeof(choices) - used)
+				used += (size_t)w;
+		}
+		fail(err, errlen, "%s (from %s): \"%.64s\" is not one of: %s", row->name, source, v,
+		    choices);
+		return -1;
+	default:
+		if (len >= (size_t)row->min && len <= (size_t)row->max && !has_control(v))
+			return 0;
+		fail(err, errlen, "%s (from %s): must be %ld to %ld bytes of printable text",
+		    row->name, source, row->min, row->max);
+		return -1;
+	}
+}
+
+int cfg_check_stack(const char *env_file, char *err, size_t errlen)
+{
+	struct env_file ef;
+	int rc = 0;
+
+	if (env_file_read(env_file, &ef, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; rc == 0 && i < NROWS; i++) {
+		const struct cfg_row *row = &table[i];
+		const char *source, *v;
+
+		if (!(row->flags & F_STACK) || (v = lookup(&ef, row->name, &source)) == NULL)
+			continue;
+		/* Empty is unset for a knob without a default (compose passes FCGI_PROCS=""). */
+		if (v[0] == '\0' && row->def == NULL)
+			continue;
+		rc = check_stack_value(row, v, source, err, errlen);
+	}
+	env_file_free(&ef);
+	return rc;
+}
+
 /* ---- the table and the raw settings, for tools that print them ---------- */
 
 static const char *const type_names[] = {

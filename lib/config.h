@@ -114,6 +114,14 @@ void cfg_warnings(const struct config *cfg, void (*warn)(const char *msg));
 /* The name of a JWT algorithm as in the JWT header ("HS256"...). */
 const char *cfg_jwt_alg_name(enum jwt_alg_cfg alg);
 
+/*
+ * Checks the local stack's own settings (rows flagged CFG_KEY_STACK, which
+ * cfg_load() skips) as set in the environment or `env_file` against their
+ * rows; an empty value of one without a default counts as unset.  Returns
+ * 0, or -1 with a message naming the first bad one in `err`.
+ */
+int cfg_check_stack(const char *env_file, char *err, size_t errlen);
+
 /* ---- the table itself, for tools that print or check it ---------------- */
 
 #define CFG_KEY_SECRET   0x01u /* a secret: --print-config masks it */
@@ -183,6 +191,7 @@ void cfg_value_free(char *value);
  *   --print-config=raw   what scripts/ reads: every key that has a value
  *                        (set, or a default) and every other key the `.env`
  *                        file sets, nothing masked or resolved
+ *   --check-config=stack the local stack's own settings (cfg_check_stack())
  * Returns the exit status (0, or 2 with a message on stderr naming the
  * variable), or -1 when `arg` is none of them.  `argv0` and `name` as for
  * cfg_default_env_file() and messages.

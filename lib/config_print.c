@@ -1,6 +1,7 @@
 /*
  * config_print.c - the configuration table on the command line: every
- * responder's --list-config and --print-config (see config.h).
+ * responder's --list-config, --print-config and --check-config=stack (see
+ * config.h).
  *
  * The table in config.c is the one list of settings: the scripts, the test
  * suite and the static checks read it from here instead of keeping lists
@@ -250,6 +251,15 @@ int cfg_option(const char *arg, const char *argv0, const char *name)
 			fprintf(stderr, "%s: configuration error: %s\n", name, err);
 			return 2;
 		}
+	} else if (strcmp(arg, "--check-config=stack") == 0) {
+		char env_file[4096];
+
+		if (cfg_default_env_file(argv0, env_file, sizeof(env_file)) != 0)
+			snprintf(err, sizeof(err), "the .env path is too long");
+		else if (cfg_check_stack(env_file, err, sizeof(err)) == 0)
+			return 0;
+		fprintf(stderr, "%s: configuration error: %s\n", name, err);
+		return 2;
 	} else {
 		return -1;
 	}

@@ -121,13 +121,6 @@ cfg_get() {
 	fi
 }
 
-# check_int NAME VALUE MIN MAX - dies unless VALUE is an integer in range.
-check_int() {
-	if ! [[ $2 =~ ^[0-9]{1,9}$ ]] || [ "$2" -lt "$3" ] || [ "$2" -gt "$4" ]; then
-		die "$1: \"$2\" is not an integer from $3 to $4"
-	fi
-}
-
 # check_path NAME PATH - dies unless PATH is absolute and safe to embed in
 # the generated lighttpd, PostgreSQL and Redis configuration files.
 check_path() {
@@ -214,12 +207,14 @@ pool_default() {
 }
 
 # pool_sizes - fills PROCS[NAME] for every responder: FCGI_PROCS_<NAME>,
-# else FCGI_PROCS, else pool_default.
+# else FCGI_PROCS, else pool_default (empty counts as unset).
 pool_sizes() {
 	local name
 	PROCS=()
 	for name in "${POOL_RESPONDERS[@]}"; do
-		PROCS[$name]=$(cfg_get "FCGI_PROCS_${name^^}" "${FCGI_PROCS:-$(pool_default "$name")}")
+		PROCS[$name]=$(cfg_get "FCGI_PROCS_${name^^}")
+		# Empty is unset, as for FCGI_PROCS (cfg_check_stack).
+		[ -n "${PROCS[$name]}" ] || PROCS[$name]=${FCGI_PROCS:-$(pool_default "$name")}
 	done
 }
 
@@ -234,32 +229,16 @@ procs_max() {
 
 # config_check - dies on a stack knob the scripts cannot use.  Called before
 # starting anything; `down` and `status` work even with a broken setting.
-# (The responders' own settings are checked by `health --check-config`.)
+# Each knob is checked against its row of the table (`health
+# --check-config=stack`, which names a bad one); the responders' own
+# settings by `health --check-config` (app_check_config), before anything
+# uses them.
 config_check() {
-	check_int PG_PORT "$PG_PORT" 1 65535
-	check_int REDIS_PORT "$REDIS_PORT" 1 65535
-	[ -z "$FCGI_PROCS" ] || check_int FCGI_PROCS "$FCGI_PROCS" 1 64
-	local name
-	for name in "${POOL_RESPONDERS[@]}"; do
-		check_int "FCGI_PROCS_${name^^}" "${PROCS[$name]}" 1 64
-	done
-	check_int WEB_READ_TIMEOUT "$WEB_READ_TIMEOUT" 1 3600
-	case "$API_DOCS" in
-	on | off) ;;
-	*) die "API_DOCS: \"$API_DOCS\" is not on or off" ;;
-	esac
-	check_int WEB_MAX_CONNS_PER_IP "$WEB_MAX_CONNS_PER_IP" 0 65535
-	case "$APACHE_MODE" in
-	fcgid | proxy-fcgi) ;;
-	*) die "APACHE_MODE: \"$APACHE_MODE\" is not fcgid or proxy-fcgi" ;;
-	esac
-	check_int HTTP_PORT "$HTTP_PORT" 1 65535
-	check_int HTTPS_PORT "$HTTPS_PORT" 1 65535
-	[ "$HTTP_PORT" != "$HTTPS_PORT" ] || die "HTTP_PORT and HTTPS_PORT are both $HTTP_PORT"
-	check_int MAX_BODY_BYTES "${CONF[MAX_BODY_BYTES]}" 1 999999999
-	if [ -n "${CONF[DATA_MAX_VALUE_BYTES]-}" ]; then
-		check_int DATA_MAX_VALUE_BYTES "${CONF[DATA_MAX_VALUE_BYTES]}" 1 999999999
+	local err
+	if ! err=$(PORTCULLIS_ENV_FILE=$ENV_FILE "$(config_bin)" --check-config=stack 2>&1); then
+		die "${err#*: configuration error: }"
 	fi
+	[ "$HTTP_PORT" != "$HTTPS_PORT" ] || die "HTTP_PORT and HTTPS_PORT are both $HTTP_PORT"
 	cors_origins >/dev/null
 }
 

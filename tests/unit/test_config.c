@@ -991,6 +991,38 @@ static void test_stack_keys_ignored(void)
 	reset_env();
 }
 
+/* cfg_check_stack: the stack's knobs against their rows. */
+static void test_check_stack(void)
+{
+	char err[CFG_ERR_MAX] = "";
+	const char *path;
+
+	reset_env();
+	CHECK_MSG(cfg_check_stack(NULL, err, sizeof(err)) == 0, "cfg_check_stack: nothing set passes");
+	path = write_env("PG_PORT=5432\nAPACHE_MODE=proxy-fcgi\nFCGI_PROCS=\nAPI_DOCS=on\n");
+	CHECK_MSG(cfg_check_stack(path, err, sizeof(err)) == 0,
+	    "cfg_check_stack: good values pass (an empty FCGI_PROCS is unset)");
+	path = write_env("PG_PORT=65536\n");
+	CHECK_MSG(cfg_check_stack(path, err, sizeof(err)) == -1 && strstr(err, "PG_PORT (from .env)") != NULL,
+	    "cfg_check_stack: a port out of range is refused, naming it and its source");
+	setenv("APACHE_MODE", "cgi", 1);
+	CHECK_MSG(cfg_check_stack(NULL, err, sizeof(err)) == -1 && strstr(err, "APACHE_MODE") != NULL &&
+		strstr(err, "fcgid, proxy-fcgi") != NULL,
+	    "cfg_check_stack: a bad enum is refused, listing the choices");
+	unsetenv("APACHE_MODE");
+	setenv("FCGI_PROCS_DATA", "0", 1);
+	CHECK_MSG(cfg_check_stack(NULL, err, sizeof(err)) == -1 && strstr(err, "FCGI_PROCS_DATA") != NULL,
+	    "cfg_check_stack: a pool of 0 is refused");
+	unsetenv("FCGI_PROCS_DATA");
+	setenv("VAR_DIR", "", 1);
+	CHECK_MSG(cfg_check_stack(NULL, err, sizeof(err)) == -1 && strstr(err, "VAR_DIR") != NULL,
+	    "cfg_check_stack: an empty VAR_DIR (it has a default) is refused");
+	unsetenv("VAR_DIR");
+	setenv("GRAFANA_PORT", "not-ours", 1);
+	CHECK_MSG(cfg_check_stack(NULL, err, sizeof(err)) == 0, "cfg_check_stack: compose's keys are not the stack's");
+	reset_env();
+}
+
 /* cfg_env_*: the raw settings as the printing tools see them. */
 static void test_env_access(void)
 {
@@ -1047,6 +1079,8 @@ int main(void)
 	test_table();
 	test_stack_keys_ignored();
 	test_env_access();
+	remove_env_files();
+	test_check_stack();
 	remove_env_files();
 	test_load_text();
 	test_defaults();
