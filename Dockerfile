@@ -6,7 +6,7 @@
 # the compose secrets by ops/docker-entrypoint.sh), so the stack starts no
 # private ones.  Statically checked by `make check` (tests/static/); no
 # image was built where those checks run (no Docker engine there): see
-# README, "Docker".
+# docs/deployment.md, "Docker compose".
 #
 #   docker build --build-arg COMMIT="$(git rev-parse --short=12 HEAD)" -t portcullis .
 #
@@ -59,7 +59,7 @@ COPY ops/docker-entrypoint.sh ops/
 COPY openapi.yaml ./
 # Secrets, certificate, sockets, the shared metrics file (var/run) and logs
 # (var/log, the volume promtail reads) live here.  LOG_FILE=-: the JSON
-# lines go to standard error (docker logs); see README, "Docker".
+# lines go to standard error (docker logs); see docs/deployment.md.
 ENV VAR_DIR=/var/lib/portcullis \
     HTTPS_PORT=8443 \
     HTTP_PORT=8080 \

@@ -1,14 +1,19 @@
 # portcullis - FastCGI responders in C.  See README.md.
 #
-#   make            build the responders into cgi-bin/ and the tools into bin/
-#   make run        install what is missing, build, start the local stack in the foreground
+#   make            build the responders into cgi-bin/ and the tools into bin/;
+#                   installs nothing (missing -dev packages: `make deps`)
+#   make deps       install the missing Debian packages (apt-get update
+#                   first, only when something is missing): DEPS=run (the
+#                   default: build + the local stack), build, test or bench
+#   make run        deps, build, start the local stack in the foreground
 #   make up / down  the same stack in the background / stop it
-#   make test       from a bare machine: install, build, run every test
-#                   (`make check` first)
+#   make test       from a bare machine: deps (DEPS=test), build, run every
+#                   test (`make check` first)
 #   make unit       the quick loop: unit tests (plain and sanitized) and the
 #                   static checks that need no npm tools, under a minute
-#   make check      static checks with the real tools: compose schemas,
-#                   promtool, redocly, apache2ctl -t, lighttpd -tt, shellcheck
+#   make check      deps (DEPS=test), then static checks with the real tools:
+#                   compose schemas, promtool, redocly, apache2ctl -t,
+#                   lighttpd -tt, shellcheck, the configuration table
 #   make fuzz       the libFuzzer harnesses of tests/fuzz/ into build/fuzz/ (clang)
 #   make san-responders  the responders with ASan + UBSan into build/san/cgi-bin/
 #   make bench      a benchmark (never part of make test): the local stack
@@ -19,6 +24,8 @@
 #                   hosting): PREFIX (default /opt/portcullis), WEBROOT
 #                   (default $(PREFIX)/htdocs), DESTDIR; see scripts/install.sh
 #
+# `cgi-bin/health --list-config` prints every setting (lib/config.c's table);
+# the scripts read their keys and values through it, so `make` comes first.
 # Personal overrides (CC=clang, extra flags) go in Makefile.local.
 
 -include Makefile.local
@@ -82,17 +89,27 @@ PREFIX  ?= /opt/portcullis
 WEBROOT ?= $(PREFIX)/htdocs
 DESTDIR ?=
 
-.PHONY: all deps run up down status test unit check unit-bins san-responders fuzz install clean FORCE bench
+.PHONY: all deps pkg-check run up down status test unit check unit-bins san-responders fuzz install clean FORCE bench
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: deps $(CGI_BINS) $(TOOLS) $(DENYLIST)
+all: $(CGI_BINS) $(TOOLS) $(DENYLIST)
 
-# Installs missing Debian packages; a no-op (a dpkg query) when all are there.
+# Installs the missing Debian packages of set DEPS (scripts/install-deps.sh);
+# a no-op (one dpkg query) when all are there.  The targets that need more
+# than a build call it first, then build in a second make, so nothing
+# compiles before its packages are in.
+DEPS ?= run
 deps:
-	@scripts/install-deps.sh build
+	@scripts/install-deps.sh $(DEPS)
 
-build/lib/%.o: lib/%.c lib/*.h lib/*.def | build/lib
+# A build without the -dev packages stops here, saying what to run.
+pkg-check:
+	@pkg-config --exists $(PKGS) 2>/dev/null || { \
+	    echo "make: missing development packages (pkg-config $(PKGS)); run \`make deps\`" >&2; \
+	    exit 1; }
+
+build/lib/%.o: lib/%.c lib/*.h lib/*.def | build/lib pkg-check
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -109,7 +126,7 @@ build/lib/metrics.o build/san/lib/metrics.o build/san/cgi-lib/metrics.o build/fu
 build/libportcullis.a: $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-build/src/%.o: src/%.c lib/*.h lib/*.def | build/src
+build/src/%.o: src/%.c lib/*.h lib/*.def | build/src pkg-check
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -202,16 +219,19 @@ build/bench/bcrypt-rate: bench/bcrypt-rate.c | build/bench
 	@echo "  CC+LD   $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_HARDEN) $< $(shell pkg-config --libs libxcrypt) -o $@
 
-bench: all $(BENCH_BINS)
-	@scripts/install-deps.sh bench
+bench:
+	@$(MAKE) --no-print-directory deps DEPS=bench
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@scripts/bench.sh
 
-run: all
-	@scripts/install-deps.sh run
+run:
+	@$(MAKE) --no-print-directory deps DEPS=run
+	@$(MAKE) --no-print-directory all
 	@scripts/stack.sh run
 
-up: all
-	@scripts/install-deps.sh run
+up:
+	@$(MAKE) --no-print-directory deps DEPS=run
+	@$(MAKE) --no-print-directory all
 	@scripts/stack.sh up
 
 down:
@@ -223,7 +243,7 @@ status:
 # Installs, builds, runs unit tests (plain and sanitized) and the integration
 # suite against a private stack; the last line is "N passed, N failed".
 test:
-	@scripts/install-deps.sh test
+	@$(MAKE) --no-print-directory deps DEPS=test
 	@$(MAKE) --no-print-directory all unit-bins san-responders fuzz
 	@tests/run.sh
 
@@ -233,8 +253,9 @@ unit: all unit-bins
 
 # The static checks with the real tools (installs what is missing: Debian
 # packages, then tests/static/'s npm tools from its lock file).
-check: all
-	@scripts/install-deps.sh test
+check:
+	@$(MAKE) --no-print-directory deps DEPS=test
+	@$(MAKE) --no-print-directory all
 	@tests/run.sh check
 
 # Builds what is missing (without installing packages), then lays it out;

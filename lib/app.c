@@ -33,13 +33,18 @@ static void usage(const char *name)
 {
 	fprintf(stderr,
 	    "usage: %s [--check-config] [--listen ADDR] [--list-routes]\n"
+	    "       %s --list-config | --print-config[=raw] | --check-config=stack\n"
 	    "  Started by a web server under FastCGI, serves requests until stopped.\n"
 	    "  Started as a CGI program, serves the one request in its environment.\n"
 	    "  --check-config  load and validate the configuration, then exit\n"
 	    "  --listen ADDR   serve FastCGI on ADDR (:9000, 127.0.0.1:9000, /path.sock)\n"
 	    "  --list-routes   print every responder's routes: responder, method,\n"
-	    "                  template, rate-limit policy, auth (tab-separated)\n",
-	    name);
+	    "                  template, rate-limit policy, auth (tab-separated)\n"
+	    "  --list-config   print the configuration table (tab separated), then exit\n"
+	    "  --print-config  print every setting's value and source (secrets masked;\n"
+	    "                  =raw: unmasked, for scripts/), then exit\n"
+	    "  --check-config=stack  validate the local stack's own settings, then exit\n",
+	    name, name);
 }
 
 static void log_warning(const char *msg)
@@ -426,6 +431,8 @@ int app_main(int argc, char **argv, const struct responder *responder)
 	int check_only = 0, rc, listen_fd = 0;
 	struct sigaction sa;
 
+	if (argc == 2 && (rc = cfg_option(argv[1], argv[0], name)) >= 0)
+		return rc;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--check-config") == 0) {
 			check_only = 1;

@@ -488,10 +488,55 @@ void addr_limit_key(const struct addr *a, struct addr *out)
 	*out = k;
 }
 
+/*
+ * The last few addresses hashed, with their key: a request hashes its
+ * client twice (the log's client, the rate limit's key) and a client sends
+ * many requests, so most hashes are found here instead of in an HMAC.
+ */
+#define HASH_CACHE_SLOTS 8
+#define HASH_CACHE_KEY_MAX 128
+
+static struct hash_slot {
+	size_t keylen, msglen; /* keylen 0: empty */
+	unsigned char key[HASH_CACHE_KEY_MAX];
+	unsigned char msg[17];
+	char hex[ADDR_HASH_HEX + 1];
+} hash_cache[HASH_CACHE_SLOTS];
+static unsigned hash_cache_next;
+
+static const struct hash_slot *hash_cached(const void *key, size_t keylen,
+    const unsigned char *msg, size_t msglen)
+{
+	for (size_t i = 0; i < HASH_CACHE_SLOTS; i++) {
+		const struct hash_slot *s = &hash_cache[i];
+
+		if (s->keylen == keylen && s->msglen == msglen && memcmp(s->msg, msg, msglen) == 0 &&
+		    CRYPTO_memcmp(s->key, key, keylen) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static void hash_remember(const void *key, size_t keylen, const unsigned char *msg,
+    size_t msglen, const char *hex)
+{
+	struct hash_slot *s;
+
+	if (keylen > HASH_CACHE_KEY_MAX)
+		return;
+	s = &hash_cache[hash_cache_next++ % HASH_CACHE_SLOTS];
+	memcpy(s->key, key, keylen);
+	s->keylen = keylen;
+	memcpy(s->msg, msg, msglen);
+	s->msglen = msglen;
+	memcpy(s->hex, hex, sizeof(s->hex));
+}
+
 int addr_hash(const void *key, size_t keylen, const struct addr *a,
     char out[ADDR_HASH_HEX + 1])
 {
 	static const char hex[] = "0123456789abcdef";
+	const struct hash_slot *hit;
 	unsigned char msg[17], md[EVP_MAX_MD_SIZE];
 	int mdlen;
 	size_t msglen, i;
@@ -510,6 +555,11 @@ int addr_hash(const void *key, size_t keylen, const struct addr *a,
 		memcpy(msg + 1, a->b, 16);
 		msglen = 17;
 	}
+	if ((hit = hash_cached(key, keylen, msg, msglen)) != NULL) {
+		memcpy(out, hit->hex, ADDR_HASH_HEX + 1);
+		OPENSSL_cleanse(msg, sizeof(msg));
+		return 0;
+	}
 	mdlen = crypto_hmac("SHA256", key, keylen, msg, msglen, md, sizeof(md));
 	if (mdlen < ADDR_HASH_HEX / 2) {
 		OPENSSL_cleanse(md, sizeof(md));
@@ -521,6 +571,7 @@ int addr_hash(const void *key, size_t keylen, const struct addr *a,
 		out[2 * i + 1] = hex[md[i] & 0x0f];
 	}
 	out[ADDR_HASH_HEX] = '\0';
+	hash_remember(key, keylen, msg, msglen, out);
 	OPENSSL_cleanse(md, sizeof(md));
 	OPENSSL_cleanse(msg, sizeof(msg));
 	return 0;

@@ -125,7 +125,8 @@ void addr_limit_key(const struct addr *a, struct addr *out);
  * Keyed hash of an address for logs and Redis keys:
  * HMAC-SHA256(key, v || address bytes), with v the byte 4 and 4 bytes for
  * IPv4, 6 and 16 bytes for IPv6; the first 16 bytes of the MAC as 32
- * lowercase hex chars plus NUL in out.  The key is borrowed, not kept.
+ * lowercase hex chars plus NUL in out.  The last few results are kept, with
+ * a copy of their key (up to 128 bytes), and answered from memory.
  * Returns 0, or -1 (out = "") when key is NULL or empty, *a is not a valid
  * address, or the HMAC fails.  Logs nothing.
  */

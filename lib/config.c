@@ -42,53 +42,143 @@ struct cfg_row {
 	long min, max;
 	const char *const *choices; /* T_ENUM: NULL-terminated */
 	size_t offset;
+	unsigned flags;      /* F_* */
+	const char *twin;    /* NULL, or the NAME_FILE that may hold the value */
+	const char *desc;    /* one line, for --list-config */
 };
+
+#define F_SECRET CFG_KEY_SECRET
+#define F_STACK CFG_KEY_STACK
+#define F_COMPOSE CFG_KEY_COMPOSE
 
 static const char *const jwt_algs[] = { "HS256", "HS384", "HS512", NULL };
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const web_servers[] = { "lighttpd", "apache", NULL };
+static const char *const apache_modes[] = { "fcgid", "proxy-fcgi", NULL };
+static const char *const on_off[] = { "on", "off", NULL };
 
 #define OFF(field) offsetof(struct config, field)
 #define DAY 86400L
 #define YEAR (365 * DAY)
 
 static const struct cfg_row table[] = {
-	{ "DATABASE_URL", T_URL, NULL, 0, 0, NULL, OFF(database_url) },
-	{ "REDIS_URL", T_URL, NULL, 0, 0, NULL, OFF(redis_url) },
-	{ "JWT_SECRET", T_SECRET, NULL, 0, 0, NULL, OFF(jwt_secret) },
-	{ "JWT_ALGORITHM", T_ENUM, "HS256", 0, 0, jwt_algs, OFF(jwt_algorithm) },
-	{ "JWT_ISSUER", T_STRING, "portcullis", 1, 256, NULL, OFF(jwt_issuer) },
-	{ "JWT_AUDIENCE", T_STRING, "portcullis-api", 1, 256, NULL, OFF(jwt_audience) },
-	{ "IP_HASH_SECRET", T_SECRET, NULL, 0, 0, NULL, OFF(ip_hash_secret) },
-	{ "ACCESS_TOKEN_TTL", T_INT, "900", 30, DAY, NULL, OFF(access_token_ttl) },
-	{ "REFRESH_TOKEN_TTL", T_INT, "1209600", 60, YEAR, NULL, OFF(refresh_token_ttl) },
-	{ "REFRESH_REUSE_INTERVAL", T_INT, "10", 0, 300, NULL, OFF(refresh_reuse_interval) },
-	{ "BCRYPT_COST", T_INT, "12", 4, 31, NULL, OFF(bcrypt_cost) },
-	{ "PASSWORD_MIN_LENGTH", T_INT, "12", 1, 128, NULL, OFF(password_min_length) },
-	{ "LOGIN_MAX_FAILURES", T_INT, "10", 1, 10000, NULL, OFF(login_max_failures) },
-	{ "LOGIN_FAILURE_WINDOW", T_INT, "900", 1, 30 * DAY, NULL, OFF(login_failure_window) },
-	{ "RATE_LIMIT_AUTH", T_RATE, "20/60", 0, 0, NULL, OFF(rate_limit_auth) },
-	{ "RATE_LIMIT_API", T_RATE, "1000/60", 0, 0, NULL, OFF(rate_limit_api) },
-	{ "TRUSTED_PROXIES", T_STRING, "", 0, VALUE_MAX_BYTES, NULL, OFF(trusted_proxies) },
-	{ "CORS_ALLOWED_ORIGINS", T_STRING, "", 0, VALUE_MAX_BYTES, NULL, OFF(cors_allowed_origins) },
-	{ "MAX_BODY_BYTES", T_INT, "65536", 1024, 64L * 1024 * 1024, NULL, OFF(max_body_bytes) },
-	{ "DATA_MAX_VALUE_BYTES", T_INT, "65536", 16, 64L * 1024 * 1024, NULL, OFF(data_max_value_bytes) },
-	{ "DATA_MAX_KEYS", T_INT, "1000", 1, 10000000, NULL, OFF(data_max_keys) },
-	{ "CACHE_TTL", T_INT, "300", 0, DAY, NULL, OFF(cache_ttl) },
-	{ "CACHE_MAX_ENTRIES", T_INT, "10000", 0, 10000000, NULL, OFF(cache_max_entries) },
-	{ "CACHE_MAX_BYTES", T_INT, "8388608", 0, 1024L * 1024 * 1024, NULL, OFF(cache_max_bytes) },
-	{ "HTTP_PORT", T_INT, "8080", 1, 65535, NULL, OFF(http_port) },
-	{ "HTTPS_PORT", T_INT, "8443", 1, 65535, NULL, OFF(https_port) },
-	{ "WEB_SERVER", T_ENUM, "lighttpd", 0, 0, web_servers, OFF(web_server) },
-	{ "LOG_LEVEL", T_ENUM, "info", 0, 0, log_levels, OFF(log_level) },
-	{ "LOG_FILE", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(log_file) },
-	{ "LOG_MAX_BYTES", T_INT, "0", 0, 1L << 40, NULL, OFF(log_max_bytes) },
-	{ "METRICS_FILE", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(metrics_file) },
-	{ "REDIS_SENTINELS", T_STRING, "", 0, VALUE_MAX_BYTES, NULL, OFF(redis_sentinels) },
-	{ "REDIS_MASTER_NAME", T_STRING, "mymaster", 1, 256, NULL, OFF(redis_master_name) },
-	{ "REDIS_SENTINEL_PASSWORD", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(redis_sentinel_password) },
-	{ "METRICS_TOKEN", T_OPT_SECRET, NULL, 0, 0, NULL, OFF(metrics_token) },
-	{ "PASSWORD_DENYLIST", T_STRING, NULL, 0, VALUE_MAX_BYTES, NULL, OFF(password_denylist) },
+	{ "DATABASE_URL", T_URL, NULL, 0, 0, NULL, OFF(database_url), 0, "DATABASE_URL_FILE",
+	    "PostgreSQL URI (make run/up: a private cluster under VAR_DIR)" },
+	{ "REDIS_URL", T_URL, NULL, 0, 0, NULL, OFF(redis_url), 0, "REDIS_URL_FILE",
+	    "redis://[:password@]host:port/db (make run/up: a private server)" },
+	{ "JWT_SECRET", T_SECRET, NULL, 0, 0, NULL, OFF(jwt_secret), F_SECRET, "JWT_SECRET_FILE",
+	    "HMAC key of the access tokens, at least 32 bytes (make run/up generate one)" },
+	{ "JWT_ALGORITHM", T_ENUM, "HS256", 0, 0, jwt_algs, OFF(jwt_algorithm), 0, NULL,
+	    "the access tokens' HMAC" },
+	{ "JWT_ISSUER", T_STRING, "portcullis", 1, 256, NULL, OFF(jwt_issuer), 0, NULL,
+	    "the access tokens' iss claim" },
+	{ "JWT_AUDIENCE", T_STRING, "portcullis-api", 1, 256, NULL, OFF(jwt_audience), 0, NULL,
+	    "the access tokens' aud claim" },
+	{ "IP_HASH_SECRET", T_SECRET, NULL, 0, 0, NULL, OFF(ip_hash_secret), F_SECRET,
+	    "IP_HASH_SECRET_FILE",
+	    "key of the hash over client addresses and usernames, at least 32 bytes (generated like JWT_SECRET)" },
+	{ "ACCESS_TOKEN_TTL", T_INT, "900", 30, DAY, NULL, OFF(access_token_ttl), 0, NULL,
+	    "access token lifetime, seconds" },
+	{ "REFRESH_TOKEN_TTL", T_INT, "1209600", 60, YEAR, NULL, OFF(refresh_token_ttl), 0, NULL,
+	    "refresh token lifetime, seconds" },
+	{ "REFRESH_REUSE_INTERVAL", T_INT, "10", 0, 300, NULL, OFF(refresh_reuse_interval), 0, NULL,
+	    "seconds in which a just-rotated refresh token still answers; 0 for none" },
+	{ "BCRYPT_COST", T_INT, "12", 4, 31, NULL, OFF(bcrypt_cost), 0, NULL,
+	    "bcrypt cost (below 10 logs a warning)" },
+	{ "PASSWORD_MIN_LENGTH", T_INT, "12", 1, 128, NULL, OFF(password_min_length), 0, NULL,
+	    "shortest password accepted, characters" },
+	{ "LOGIN_MAX_FAILURES", T_INT, "10", 1, 10000, NULL, OFF(login_max_failures), 0, NULL,
+	    "failed logins allowed per name within LOGIN_FAILURE_WINDOW" },
+	{ "LOGIN_FAILURE_WINDOW", T_INT, "900", 1, 30 * DAY, NULL, OFF(login_failure_window), 0, NULL,
+	    "seconds over which failed logins are counted" },
+	{ "RATE_LIMIT_AUTH", T_RATE, "20/60", 0, 0, NULL, OFF(rate_limit_auth), 0, NULL,
+	    "requests per seconds per client address on login and register; 0: off" },
+	{ "RATE_LIMIT_API", T_RATE, "1000/60", 0, 0, NULL, OFF(rate_limit_api), 0, NULL,
+	    "requests per seconds per client address on the rest of the API; 0: off" },
+	{ "TRUSTED_PROXIES", T_STRING, "", 0, VALUE_MAX_BYTES, NULL, OFF(trusted_proxies), 0, NULL,
+	    "comma-separated addresses or CIDRs whose X-Forwarded-For is believed" },
+	{ "CORS_ALLOWED_ORIGINS", T_STRING, "", 0, VALUE_MAX_BYTES, NULL, OFF(cors_allowed_origins), 0,
+	    NULL, "comma-separated exact origins allowed to call the API from a browser" },
+	{ "MAX_BODY_BYTES", T_INT, "65536", 1024, 64L * 1024 * 1024, NULL, OFF(max_body_bytes), 0, NULL,
+	    "largest request body, bytes" },
+	{ "DATA_MAX_VALUE_BYTES", T_INT, "65536", 16, 64L * 1024 * 1024, NULL,
+	    OFF(data_max_value_bytes), 0, NULL, "largest stored data value, bytes" },
+	{ "DATA_MAX_KEYS", T_INT, "1000", 1, 10000000, NULL, OFF(data_max_keys), 0, NULL,
+	    "data keys per user" },
+	{ "CACHE_TTL", T_INT, "300", 0, DAY, NULL, OFF(cache_ttl), 0, NULL,
+	    "seconds an entry stays in each process' memory cache" },
+	{ "CACHE_MAX_ENTRIES", T_INT, "10000", 0, 10000000, NULL, OFF(cache_max_entries), 0, NULL,
+	    "entries of each process' memory cache" },
+	{ "CACHE_MAX_BYTES", T_INT, "8388608", 0, 1024L * 1024 * 1024, NULL, OFF(cache_max_bytes), 0,
+	    NULL, "bytes of each process' memory cache" },
+	{ "HTTP_PORT", T_INT, "8080", 1, 65535, NULL, OFF(http_port), 0, NULL,
+	    "the web server's HTTP port (redirects to HTTPS)" },
+	{ "HTTPS_PORT", T_INT, "8443", 1, 65535, NULL, OFF(https_port), 0, NULL,
+	    "the web server's HTTPS port" },
+	{ "WEB_SERVER", T_ENUM, "lighttpd", 0, 0, web_servers, OFF(web_server), 0, NULL,
+	    "the web server in front of the responders" },
+	{ "LOG_LEVEL", T_ENUM, "info", 0, 0, log_levels, OFF(log_level), 0, NULL,
+	    "the least severe level logged" },
+	{ "LOG_FILE", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(log_file), 0, NULL,
+	    "a file for the JSON log lines, or - for standard error (unset: standard error)" },
+	{ "LOG_MAX_BYTES", T_INT, "0", 0, 1L << 40, NULL, OFF(log_max_bytes), 0, NULL,
+	    "rotate LOG_FILE to LOG_FILE.1 at this size; 0: never" },
+	{ "METRICS_FILE", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL, OFF(metrics_file), 0, NULL,
+	    "the shared counter file of this host's responders (unset: /dev/shm/portcullis-metrics-<euid>)" },
+	{ "REDIS_SENTINELS", T_STRING, "", 0, VALUE_MAX_BYTES, NULL, OFF(redis_sentinels), 0, NULL,
+	    "comma-separated host:port of Redis Sentinels; empty: REDIS_URL's host" },
+	{ "REDIS_MASTER_NAME", T_STRING, "mymaster", 1, 256, NULL, OFF(redis_master_name), 0, NULL,
+	    "the Sentinels' name of the master" },
+	{ "REDIS_SENTINEL_PASSWORD", T_STRING, NULL, 1, VALUE_MAX_BYTES, NULL,
+	    OFF(redis_sentinel_password), F_SECRET, "REDIS_SENTINEL_PASSWORD_FILE",
+	    "the Sentinels' own requirepass, when they have one" },
+	{ "METRICS_TOKEN", T_OPT_SECRET, NULL, 0, 0, NULL, OFF(metrics_token), F_SECRET,
+	    "METRICS_TOKEN_FILE",
+	    "bearer token (at least 32 bytes) that opens GET /metrics to other hosts; empty: loopback only" },
+	{ "PASSWORD_DENYLIST", T_STRING, NULL, 0, VALUE_MAX_BYTES, NULL, OFF(password_denylist), 0, NULL,
+	    "a file of common passwords to refuse, one a line (unset or empty: the shipped list)" },
+
+	/* Read by scripts/ (make run, make up, the Docker image), not by the responders. */
+	{ "VAR_DIR", T_STRING, "var", 1, VALUE_MAX_BYTES, NULL, 0, F_STACK, NULL,
+	    "where everything of the local stack lives (relative: to the project)" },
+	{ "PG_PORT", T_INT, "55432", 1, 65535, NULL, 0, F_STACK, NULL,
+	    "the private PostgreSQL's port on 127.0.0.1" },
+	{ "REDIS_PORT", T_INT, "56379", 1, 65535, NULL, 0, F_STACK, NULL,
+	    "the private Redis' port on 127.0.0.1" },
+	{ "FCGI_PROCS", T_INT, NULL, 1, 64, NULL, 0, F_STACK, NULL,
+	    "FastCGI processes of every responder without its own FCGI_PROCS_<NAME> (unset: sized by kind)" },
+	{ "FCGI_PROCS_HEALTH", T_INT, NULL, 1, 64, NULL, 0, F_STACK, NULL,
+	    "the health responder's processes (unset: 2 x cores + 2)" },
+	{ "FCGI_PROCS_LOGIN", T_INT, NULL, 1, 64, NULL, 0, F_STACK, NULL,
+	    "the login responder's processes (unset: one a core)" },
+	{ "FCGI_PROCS_REGISTER", T_INT, NULL, 1, 64, NULL, 0, F_STACK, NULL,
+	    "the register responder's processes (unset: one a core)" },
+	{ "FCGI_PROCS_SESSION", T_INT, NULL, 1, 64, NULL, 0, F_STACK, NULL,
+	    "the session responder's processes (unset: 2 x cores + 2)" },
+	{ "FCGI_PROCS_DATA", T_INT, NULL, 1, 64, NULL, 0, F_STACK, NULL,
+	    "the data responder's processes (unset: 2 x cores + 2)" },
+	{ "FCGI_PROCS_METRICS", T_INT, NULL, 1, 64, NULL, 0, F_STACK, NULL,
+	    "the metrics responder's processes (unset: 1)" },
+	{ "APACHE_MODE", T_ENUM, "fcgid", 0, 0, apache_modes, 0, F_STACK, NULL,
+	    "with WEB_SERVER=apache: Apache spawns the responders (fcgid) or spawn-fcgi does (proxy-fcgi)" },
+	{ "WEB_READ_TIMEOUT", T_INT, "20", 1, 3600, NULL, 0, F_STACK, NULL,
+	    "seconds a client may stall in its request or body" },
+	{ "WEB_MAX_CONNS_PER_IP", T_INT, "32", 0, 65535, NULL, 0, F_STACK, NULL,
+	    "connections one client address may hold at lighttpd, trusted proxies exempt; 0: no cap" },
+	{ "API_DOCS", T_ENUM, "off", 0, 0, on_off, 0, F_STACK, NULL,
+	    "on: the web server serves openapi.yaml at /api/docs" },
+	{ "CGI_DIR", T_STRING, "cgi-bin", 1, VALUE_MAX_BYTES, NULL, 0, F_STACK, NULL,
+	    "where lighttpd runs the responders from (relative: to the project)" },
+
+	/* Read by docker-compose.yml only. */
+	{ "PROMETHEUS_PORT", T_INT, "9090", 1, 65535, NULL, 0, F_COMPOSE, NULL,
+	    "host port of Prometheus on 127.0.0.1" },
+	{ "ALERTMANAGER_PORT", T_INT, "9093", 1, 65535, NULL, 0, F_COMPOSE, NULL,
+	    "host port of Alertmanager on 127.0.0.1" },
+	{ "GRAFANA_PORT", T_INT, "3000", 1, 65535, NULL, 0, F_COMPOSE, NULL,
+	    "host port of Grafana on 127.0.0.1" },
+	{ "PORTCULLIS_COMMIT", T_STRING, "unknown", 1, 64, NULL, 0, F_COMPOSE, NULL,
+	    "the commit portcullis_build_info reports for an image compose builds" },
 };
 
 #define NROWS (sizeof(table) / sizeof(table[0]))
@@ -320,22 +410,6 @@ static const char *lookup(const struct env_file *ef, const char *name, const cha
 }
 
 /*
- * Secrets may come from files (Docker and Kubernetes secrets): a row that
- * holds one (a secret, a URL that may carry a password, a token, a
- * password) has a
- * NAME_FILE twin naming a file whose content, less one trailing newline, is
- * the value.  Setting both is an error; so is a file that cannot be read.
- */
-static int has_file_twin(const struct cfg_row *row)
-{
-	size_t n = strlen(row->name);
-
-	return row->type == T_SECRET || row->type == T_URL ||
-	    (n > 6 && strcmp(row->name + n - 6, "_TOKEN") == 0) ||
-	    (n > 9 && strcmp(row->name + n - 9, "_PASSWORD") == 0);
-}
-
-/*
  * Reads at most VALUE_MAX_BYTES + 1 bytes of the regular file `path` into a
  * new string, less one trailing newline (or CRLF); NULL with errno (EINVAL:
  * not a regular file, EILSEQ: a NUL byte inside).
@@ -393,21 +467,25 @@ fail:
 }
 
 /*
- * The value of `name`, from itself or its _FILE twin (when `twin`): 1 with
+ * Secrets may come from files (Docker and Kubernetes secrets): a row that
+ * holds one (a secret, a URL that may carry a password, a token, a
+ * password) names a NAME_FILE twin whose value names a file; its content,
+ * less one trailing newline, is the value.  Setting both is an error; so is
+ * a file that cannot be read.
+ *
+ * The value of `name`, from itself or its twin `twin_name` (NULL: none): 1 with
  * `*value` (in `*owned` too when it was read from a file: wipe_free it) and
  * `source` describing where it came from; 0 when unset; -1 with `err`.
  */
-static int lookup_value(const struct env_file *ef, const char *name, int twin,
+static int lookup_value(const struct env_file *ef, const char *name, const char *twin_name,
     const char **value, char **owned, char *source, size_t sourcelen, char *err, size_t errlen)
 {
-	char twin_name[96];
 	const char *src, *v = lookup(ef, name, &src), *path, *psrc;
 
 	*owned = NULL;
 	*value = NULL;
 	snprintf(source, sourcelen, "%s", src);
-	if (!twin || snprintf(twin_name, sizeof(twin_name), "%s_FILE", name) >= (int)sizeof(twin_name) ||
-	    (path = lookup(ef, twin_name, &psrc)) == NULL) {
+	if (twin_name == NULL || (path = lookup(ef, twin_name, &psrc)) == NULL) {
 		*value = v;
 		return v != NULL;
 	}
@@ -553,7 +631,9 @@ static int load(struct config *cfg, struct env_file *ef, char *err, size_t errle
 		const char *v;
 		int r;
 
-		if (lookup_value(ef, row->name, has_file_twin(row), &v, &owned, source,
+		if (row->flags & (F_STACK | F_COMPOSE))
+			continue;
+		if (lookup_value(ef, row->name, row->twin, &v, &owned, source,
 			sizeof(source), err, errlen) < 0)
 			goto fail;
 		if (v == NULL)
@@ -579,6 +659,15 @@ fail:
 	env_file_free(ef);
 	cfg_free(cfg);
 	return -1;
+}
+
+/* The row named `name`, or NULL. */
+static const struct cfg_row *find_row(const char *name)
+{
+	for (size_t i = 0; i < NROWS; i++)
+		if (strcmp(table[i].name, name) == 0)
+			return &table[i];
+	return NULL;
 }
 
 int cfg_load(struct config *cfg, const char *env_file, char *err, size_t errlen)
@@ -621,14 +710,13 @@ int cfg_get_raw(const char *env_file, const char *name, char *out, size_t outlen
 	struct env_file ef;
 	char source[128], *owned = NULL;
 	const char *v;
-	int rc, twin = 0;
+	const struct cfg_row *row = find_row(name);
+	int rc;
 
 	if (env_file_read(env_file, &ef, err, errlen) != 0)
 		return -1;
-	for (size_t i = 0; i < NROWS; i++)
-		if (strcmp(table[i].name, name) == 0)
-			twin = has_file_twin(&table[i]);
-	if (lookup_value(&ef, name, twin, &v, &owned, source, sizeof(source), err, errlen) < 0) {
+	if (lookup_value(&ef, name, row != NULL ? row->twin : NULL, &v, &owned, source,
+		sizeof(source), err, errlen) < 0) {
 		rc = -1;
 	} else if (v == NULL) {
 		rc = 0;
@@ -714,4 +802,169 @@ const char *cfg_jwt_alg_name(enum jwt_alg_cfg alg)
 		return "HS512";
 	}
 	return "HS256";
+}
+
+/* ---- the stack's own settings ------------------------------------------- */
+
+/* One stack row's value against its type and bounds: 0, or -1 with `err`. */
+static int check_stack_value(const struct cfg_row *row, const char *v, const char *source,
+    char *err, size_t errlen)
+{
+	size_t len = strlen(v), used = 0;
+	char choices[128] = "";
+	long n;
+
+	switch (row->type) {
+	case T_INT:
+		if (parse_long(v, row->min, row->max, &n) == 0)
+			return 0;
+		fail(err, errlen, "%s (from %s): \"%.64s\" is not an integer from %ld to %ld",
+		    row->name, source, v, row->min, row->max);
+		return -1;
+	case T_ENUM:
+		for (int i = 0; row->choices[i] != NULL; i++) {
+			int w;
+
+			if (strcmp(v, row->choices[i]) == 0)
+				return 0;
+			w = snprintf(choices + used, sizeof(choices) - used, "%s%s", i > 0 ? ", " : "",
+			    row->choices[i]);
+			if (w > 0 && (size_t)w < sizeof(choices) - used)
+				used += (size_t)w;
+		}
+		fail(err, errlen, "%s (from %s): \"%.64s\" is not one of: %s", row->name, source, v,
+		    choices);
+		return -1;
+	default:
+		if (len >= (size_t)row->min && len <= (size_t)row->max && !has_control(v))
+			return 0;
+		fail(err, errlen, "%s (from %s): must be %ld to %ld bytes of printable text",
+		    row->name, source, row->min, row->max);
+		return -1;
+	}
+}
+
+int cfg_check_stack(const char *env_file, char *err, size_t errlen)
+{
+	struct env_file ef;
+	int rc = 0;
+
+	if (env_file_read(env_file, &ef, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; rc == 0 && i < NROWS; i++) {
+		const struct cfg_row *row = &table[i];
+		const char *source, *v;
+
+		if (!(row->flags & F_STACK) || (v = lookup(&ef, row->name, &source)) == NULL)
+			continue;
+		/* Empty is unset for a knob without a default (compose passes FCGI_PROCS=""). */
+		if (v[0] == '\0' && row->def == NULL)
+			continue;
+		rc = check_stack_value(row, v, source, err, errlen);
+	}
+	env_file_free(&ef);
+	return rc;
+}
+
+/* ---- the table and the raw settings, for tools that print them ---------- */
+
+static const char *const type_names[] = {
+	[T_STRING] = "string", [T_URL] = "url", [T_SECRET] = "secret",
+	[T_OPT_SECRET] = "secret", [T_INT] = "int", [T_RATE] = "rate", [T_ENUM] = "enum",
+};
+
+int cfg_key_at(size_t i, struct cfg_key *key)
+{
+	const struct cfg_row *row;
+
+	if (i >= NROWS)
+		return 0;
+	row = &table[i];
+	*key = (struct cfg_key){
+		.name = row->name,
+		.type = type_names[row->type],
+		.def = row->def,
+		.min = row->type == T_INT ? row->min : 0,
+		.max = row->type == T_INT ? row->max : 0,
+		.choices = row->type == T_ENUM ? row->choices : NULL,
+		.flags = row->flags |
+		    (row->type == T_URL || row->type == T_SECRET ? CFG_KEY_REQUIRED : 0),
+		.twin = row->twin,
+		.desc = row->desc,
+	};
+	return 1;
+}
+
+struct cfg_env {
+	struct env_file ef;
+};
+
+int cfg_env_open(const char *env_file, struct cfg_env **out, char *err, size_t errlen)
+{
+	struct cfg_env *e = calloc(1, sizeof(*e));
+
+	*out = NULL;
+	if (e == NULL) {
+		fail(err, errlen, "out of memory");
+		return -1;
+	}
+	if (env_file_read(env_file, &e->ef, err, errlen) != 0) {
+		free(e);
+		return -1;
+	}
+	*out = e;
+	return 0;
+}
+
+void cfg_env_close(struct cfg_env *e)
+{
+	if (e == NULL)
+		return;
+	env_file_free(&e->ef);
+	free(e);
+}
+
+const char *cfg_env_get(const struct cfg_env *e, const char *name, const char **source)
+{
+	return lookup(&e->ef, name, source);
+}
+
+int cfg_env_value(const struct cfg_env *e, const char *name, char **value, char *source,
+    size_t sourcelen, char *err, size_t errlen)
+{
+	const struct cfg_row *row = find_row(name);
+	const char *v;
+	char *owned;
+	int rc;
+
+	*value = NULL;
+	rc = lookup_value(&e->ef, name, row != NULL ? row->twin : NULL, &v, &owned, source,
+	    sourcelen, err, errlen);
+	if (rc != 1)
+		return rc;
+	if (owned != NULL) {
+		*value = owned;
+		return 1;
+	}
+	if ((*value = strdup(v)) == NULL) {
+		fail(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	return 1;
+}
+
+size_t cfg_env_size(const struct cfg_env *e)
+{
+	return e->ef.n;
+}
+
+void cfg_env_pair(const struct cfg_env *e, size_t i, const char **key, const char **value)
+{
+	*key = e->ef.pairs[i].key;
+	*value = e->ef.pairs[i].value;
+}
+
+void cfg_value_free(char *value)
+{
+	wipe_free(value);
 }

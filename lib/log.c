@@ -160,50 +160,180 @@ static void write_all(const char *s, size_t len)
 	}
 }
 
+/*
+ * A line under construction: on the stack while it fits (every request line
+ * does), on the heap beyond.  `failed` sticks after an allocation failure.
+ */
+struct line {
+	char *p;
+	size_t len, cap;
+	int failed;
+	char stack[1024];
+};
+
+static void line_put(struct line *l, const char *s, size_t n)
+{
+	if (l->failed)
+		return;
+	if (n > l->cap - l->len) {
+		size_t cap = l->cap;
+		char *p;
+
+		while (n > cap - l->len) {
+			if (cap > ((size_t)1 << 30)) {
+				l->failed = 1;
+				return;
+			}
+			cap *= 2;
+		}
+		p = l->p == l->stack ? malloc(cap) : realloc(l->p, cap);
+		if (p == NULL) {
+			l->failed = 1;
+			return;
+		}
+		if (l->p == l->stack)
+			memcpy(p, l->stack, l->len);
+		l->p = p;
+		l->cap = cap;
+	}
+	memcpy(l->p + l->len, s, n);
+	l->len += n;
+}
+
+/* A JSON string, escaped as cJSON escapes it (bytes >= 0x80 pass as they are). */
+static void line_string(struct line *l, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+
+	line_put(l, "\"", 1);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[6] = { '\\', 0, '0', '0', 0, 0 };
+		size_t n = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		line_put(l, run, (size_t)(s - run));
+		run = s + 1;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			esc[1] = 'u';
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 0x0f];
+			n = 6;
+		}
+		line_put(l, esc, n);
+	}
+	line_put(l, run, (size_t)(s - run));
+	line_put(l, "\"", 1);
+}
+
+/* A number as cJSON prints one: integers exactly, others in the fewest digits that read back. */
+static void line_number(struct line *l, double d)
+{
+	char buf[40];
+	int n;
+
+	if (d != d || d - d != 0) /* NaN, infinity */
+		n = snprintf(buf, sizeof(buf), "null");
+	else if (d > -9007199254740992.0 && d < 9007199254740992.0 && d == (double)(long long)d)
+		n = snprintf(buf, sizeof(buf), "%lld", (long long)d);
+	else {
+		n = snprintf(buf, sizeof(buf), "%1.15g", d);
+		if (strtod(buf, NULL) != d)
+			n = snprintf(buf, sizeof(buf), "%1.17g", d);
+	}
+	if (n > 0 && (size_t)n < sizeof(buf))
+		line_put(l, buf, (size_t)n);
+	else
+		l->failed = 1;
+}
+
+/* One member's value; anything but a string, number or literal goes through cJSON. */
+static void line_value(struct line *l, const cJSON *item)
+{
+	char *text;
+
+	if (cJSON_IsString(item)) {
+		line_string(l, item->valuestring);
+	} else if (cJSON_IsNumber(item)) {
+		line_number(l, item->valuedouble);
+	} else if (cJSON_IsTrue(item)) {
+		line_put(l, "true", 4);
+	} else if (cJSON_IsFalse(item)) {
+		line_put(l, "false", 5);
+	} else if (cJSON_IsNull(item)) {
+		line_put(l, "null", 4);
+	} else {
+		text = cJSON_PrintUnformatted(item);
+		if (text == NULL) {
+			l->failed = 1;
+			return;
+		}
+		line_put(l, text, strlen(text));
+		free(text);
+	}
+}
+
+static void line_member(struct line *l, const char *key, const char *value)
+{
+	line_put(l, ",", 1);
+	line_string(l, key);
+	line_put(l, ":", 1);
+	line_string(l, value);
+}
+
+/*
+ * Written directly rather than through a cJSON tree and cJSON_Print: a
+ * request's line is on every request's path, and the tree cost more than
+ * the rest of the logging (allocations, and a sscanf per number).
+ */
 void log_event(enum log_level level, const char *msg, cJSON *fields)
 {
-	cJSON *line;
-	char ts[40], *text;
+	struct line l;
+	const cJSON *item;
+	char ts[40];
 
 	if (!log_enabled(level)) {
 		cJSON_Delete(fields);
 		return;
 	}
 	format_ts(ts, sizeof(ts));
-	line = cJSON_CreateObject();
-	if (line == NULL || !cJSON_AddStringToObject(line, "ts", ts) ||
-	    !cJSON_AddStringToObject(line, "level", level_names[level]) ||
-	    !cJSON_AddStringToObject(line, "msg", msg) ||
-	    !cJSON_AddStringToObject(line, "process", process_name)) {
-		cJSON_Delete(line);
-		cJSON_Delete(fields);
-		return;
-	}
+	l.p = l.stack;
+	l.len = 0;
+	l.cap = sizeof(l.stack);
+	l.failed = 0;
+	line_put(&l, "{\"ts\":", 6);
+	line_string(&l, ts);
+	line_member(&l, "level", level_names[level]);
+	line_member(&l, "msg", msg != NULL ? msg : "");
+	line_member(&l, "process", process_name);
 	if (fields != NULL) {
-		/* Move the members over; detach one by one to keep ownership simple. */
-		cJSON *item;
-
-		while ((item = fields->child) != NULL) {
-			cJSON_DetachItemViaPointer(fields, item);
-			cJSON_AddItemToObject(line, item->string, item);
+		cJSON_ArrayForEach(item, fields) {
+			if (item->string == NULL)
+				continue;
+			line_put(&l, ",", 1);
+			line_string(&l, item->string);
+			line_put(&l, ":", 1);
+			line_value(&l, item);
 		}
 		cJSON_Delete(fields);
 	}
-	text = cJSON_PrintUnformatted(line);
-	cJSON_Delete(line);
-	if (text == NULL)
-		return;
-	size_t len = strlen(text);
-	char *out = realloc(text, len + 2);
-	if (out == NULL) {
-		free(text);
-		return;
+	line_put(&l, "}\n", 2);
+	if (!l.failed) {
+		log_maintain();
+		write_all(l.p, l.len);
 	}
-	out[len] = '\n';
-	out[len + 1] = '\0';
-	log_maintain();
-	write_all(out, len + 1);
-	free(out);
+	if (l.p != l.stack)
+		free(l.p);
 }
 
 void log_msg(enum log_level level, const char *msg)

@@ -4,7 +4,7 @@
  * One line per event, written with a single write(2) on an O_APPEND
  * descriptor so that lines from many responder processes sharing one file do
  * not interleave.  Fields are passed as a cJSON object so that every value is
- * escaped by cJSON; callers never format JSON by hand.  Nothing secret may be
+ * escaped (as cJSON escapes them); callers never format JSON by hand.  Nothing secret may be
  * passed in: no password, token, cookie or raw client address.
  */
 #ifndef PORTCULLIS_LOG_H

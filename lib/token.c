@@ -10,6 +10,7 @@
  */
 #include "token.h"
 #include "crypto.h"
+#include "token_cache.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -179,19 +180,23 @@ out:
 
 /* ---- verifying -------------------------------------------------------- */
 
+/* Each base64url character's value plus one; 0 for every other byte. */
+static const unsigned char b64url_values[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+	['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15,
+	['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
+	['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29,
+	['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+	['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, ['q'] = 43,
+	['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50,
+	['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
+	['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['-'] = 63, ['_'] = 64,
+};
+
+/* The value of base64url character `c`, or -1: one load a character. */
 static int b64url_value(char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
+	return (int)b64url_values[(unsigned char)c] - 1;
 }
 
 /*
@@ -333,7 +338,7 @@ static int audience_ok(const cJSON *aud, const char *want)
 }
 
 static enum token_result check_claims(const struct config *cfg, const cJSON *pl, long now,
-    struct token_claims *c)
+    struct token_claims *c, struct token_times *t)
 {
 	const cJSON *iss = cJSON_GetObjectItemCaseSensitive(pl, "iss");
 	long nbf;
@@ -356,6 +361,8 @@ static enum token_result check_claims(const struct config *cfg, const cJSON *pl,
 			return TOKEN_MALFORMED;
 		if (nbf - TOKEN_LEEWAY_S > now)
 			return TOKEN_NOT_YET_VALID;
+		t->has_nbf = 1;
+		t->nbf = nbf;
 	}
 	if (!cJSON_IsString(iss) || strcmp(iss->valuestring, cfg->jwt_issuer) != 0)
 		return TOKEN_BAD_ISSUER;
@@ -376,6 +383,7 @@ enum token_result token_verify(const struct config *cfg, const char *jwt, long n
 	const char *seg[3];
 	size_t seglen[3], len, n;
 	struct token_claims c;
+	struct token_times t = { .has_nbf = 0 };
 	cJSON *hdr = NULL, *pl = NULL;
 	enum token_result r = TOKEN_MALFORMED;
 
@@ -384,7 +392,13 @@ enum token_result token_verify(const struct config *cfg, const char *jwt, long n
 	if (jwt == NULL)
 		return TOKEN_MALFORMED;
 	len = strnlen(jwt, TOKEN_MAX_LEN + 1);
-	if (len > TOKEN_MAX_LEN || split(jwt, len, seg, seglen) != 0)
+	if (len > TOKEN_MAX_LEN)
+		return TOKEN_MALFORMED;
+	/* A token verified before: the same answer, from its claims (token_cache.h). */
+	if (token_cache_find(cfg, jwt, len, now, out, &r))
+		return r;
+	r = TOKEN_MALFORMED;
+	if (split(jwt, len, seg, seglen) != 0)
 		return TOKEN_MALFORMED;
 
 	/* 1. The header, and the algorithm pinned to ours before anything else. */
@@ -415,9 +429,12 @@ enum token_result token_verify(const struct config *cfg, const char *jwt, long n
 	if (pl == NULL)
 		goto out;
 	memset(&c, 0, sizeof(c));
-	r = check_claims(cfg, pl, now, &c);
-	if (r == TOKEN_OK && out != NULL)
-		*out = c;
+	r = check_claims(cfg, pl, now, &c, &t);
+	if (r == TOKEN_OK) {
+		token_cache_put(cfg, jwt, len, &c, &t);
+		if (out != NULL)
+			*out = c;
+	}
 out:
 	OPENSSL_cleanse(mac, sizeof(mac));
 	cJSON_Delete(hdr);

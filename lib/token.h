@@ -61,8 +61,9 @@ int token_issue(const struct config *cfg, const char *sub, const char *sid, long
  * (so `alg: none` with an empty signature is malformed before its algorithm
  * is looked at); a missing or non-integer exp/iat is TOKEN_MISSING_CLAIM; a
  * config with no usable secret fails closed with TOKEN_BAD_SIGNATURE.  `out`
- * (may be NULL) is written only on TOKEN_OK.  Logs nothing and allocates
- * nothing that outlives the call.
+ * (may be NULL) is written only on TOKEN_OK.  A token that verifies is kept in
+ * the process's token cache (token_cache.h), which answers for it again with
+ * the same result.  Logs nothing.
  */
 enum token_result token_verify(const struct config *cfg, const char *jwt, long now,
     struct token_claims *out);

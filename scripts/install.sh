@@ -89,7 +89,7 @@ if [ -n "${CORS_ALLOWED_ORIGINS+x}" ]; then
 	CONF[CORS_ALLOWED_ORIGINS]=$CORS_ALLOWED_ORIGINS
 elif [ -e "$DESTDIR$PREFIX/.env" ]; then
 	declare -A INSTALLED=()
-	dotenv_parse "$DESTDIR$PREFIX/.env" INSTALLED
+	config_file_pairs "$DESTDIR$PREFIX/.env" INSTALLED
 	CONF[CORS_ALLOWED_ORIGINS]=${INSTALLED[CORS_ALLOWED_ORIGINS]-}
 fi
 cors_list="" if_cors="# "

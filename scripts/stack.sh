@@ -17,9 +17,11 @@
 #                                    WEB_SERVER names and its responders;
 #                                    stop web stops whichever runs)
 #
-# Configuration: environment, then .env, then defaults (scripts/lib/config.sh
-# lists the stack's own knobs: VAR_DIR, PG_PORT, REDIS_PORT, FCGI_PROCS,
-# APACHE_MODE, WEB_READ_TIMEOUT).
+# Configuration: environment, then .env, then defaults, read through the
+# built cgi-bin/health (scripts/lib/config.sh); `cgi-bin/health
+# --list-config` lists every setting, the stack's own knobs (VAR_DIR,
+# PG_PORT, REDIS_PORT, FCGI_PROCS, APACHE_MODE, WEB_READ_TIMEOUT, ...)
+# flagged `stack`.
 # Everything the stack writes lives under $VAR_DIR.  Exit status: 0 on
 # success, 1 on failure (with a message on stderr), 2 on a usage error,
 # 3 from `status` when some service is stopped.

@@ -9,7 +9,7 @@
  * "Authorization: Bearer <METRICS_TOKEN>" when METRICS_TOKEN is set (a
  * Prometheus on another host).  Anyone else, a wrong token included, gets
  * the JSON 404 of an unknown path, whatever the method, so the endpoint
- * does not show that it exists (see README, "Operations: metrics and logs").
+ * does not show that it exists (see docs/operations.md, "Metrics").
  */
 #include "app.h"
 #include "crypto.h"

@@ -2,41 +2,30 @@
 # scripts/lib/config.sh - reads configuration the way the responders do:
 # process environment first, then the `.env` file, then defaults.  Sourced.
 #
-# The `.env` file (PORTCULLIS_ENV_FILE, default <root>/.env) is parsed, never
-# sourced, with the same rules as lib/config.c: KEY=VALUE lines, `#` comment
-# lines, blank lines, an optional `export ` prefix, optional matching single
-# or double quotes (taken literally, a `#` comment may follow), and for an
-# unquoted value a ` #` starts a comment and trailing blanks go.  A malformed
-# line stops with its file and line number.  The last setting of a key wins.
+# Nothing here parses `.env` or lists the settings: lib/config.c's table is
+# the one list (keys, types, defaults, which are secrets, which have a _FILE
+# twin, which are the stack's own) and its parser the one parser.  The
+# scripts ask the built responder for both: `cgi-bin/health --list-config`
+# and `--print-config=raw` (the values from the environment and the `.env`
+# file, PORTCULLIS_ENV_FILE, default <root>/.env, with the table's defaults),
+# so `make` has to have run first.  A malformed `.env` line stops with its
+# file and line number.
 #
 # A variable set in the environment wins even when empty, as in lib/config.c;
 # only DATABASE_URL, REDIS_URL, JWT_SECRET and IP_HASH_SECRET treat an empty
 # value as unset (private server started / secret generated), and then only
 # when their _FILE twin (a file holding the value) is unset too.
 #
-# Stack-only knobs (read from the same sources; not passed to responders):
-#   VAR_DIR     where everything of this stack lives   (default <root>/var)
-#   PG_PORT     private PostgreSQL port on 127.0.0.1  (default 55432)
-#   REDIS_PORT  private Redis port on 127.0.0.1       (default 56379)
-#   FCGI_PROCS  FastCGI processes of every responder that has no
-#               FCGI_PROCS_<NAME> of its own (default: sized per responder
-#               from the cores, see pool_default)
-#   FCGI_PROCS_HEALTH, _LOGIN, _REGISTER, _SESSION, _DATA, _METRICS
-#               one responder's processes
-#   APACHE_MODE with WEB_SERVER=apache: `fcgid` (Apache spawns the
-#               responders, mod_fcgid) or `proxy-fcgi` (spawn-fcgi starts
-#               them, Apache reaches them with mod_proxy_fcgi)  (default fcgid)
-#   WEB_READ_TIMEOUT  seconds the web server waits on a client that has not
-#               sent its request (or its body) before it drops it  (default 20)
-#   API_DOCS    `on`: the web server serves openapi.yaml at /api/docs as a
-#               static file (application/yaml)               (default off)
-#   CGI_DIR     where lighttpd finds the responders (default <root>/cgi-bin;
-#               the test suite's lighttpd pass runs build/san/cgi-bin)
-#   WEB_MAX_CONNS_PER_IP  connections one client address may hold at the web
-#               server, trusted proxies exempt; 0 for no cap  (default 32)
-# and from the contract: HTTP_PORT (8080), HTTPS_PORT (8443), MAX_BODY_BYTES
-# (65536, sizes lighttpd's request limit), LOG_LEVEL (info), DATABASE_URL,
-# REDIS_URL, JWT_SECRET, IP_HASH_SECRET, CORS_ALLOWED_ORIGINS.
+# The stack's own knobs (flag `stack` in --list-config: VAR_DIR, PG_PORT,
+# REDIS_PORT, FCGI_PROCS, FCGI_PROCS_<NAME>, APACHE_MODE, WEB_READ_TIMEOUT,
+# API_DOCS, CGI_DIR, WEB_MAX_CONNS_PER_IP) are read from the same sources
+# and not passed to the responders; relative VAR_DIR and CGI_DIR are taken
+# from the project directory.  From the responders' settings the stack
+# uses HTTP_PORT, HTTPS_PORT, MAX_BODY_BYTES and DATA_MAX_VALUE_BYTES (they
+# size the web server's request limit), LOG_LEVEL, WEB_SERVER, DATABASE_URL,
+# REDIS_URL, JWT_SECRET, IP_HASH_SECRET, TRUSTED_PROXIES and
+# CORS_ALLOWED_ORIGINS, and gives LOG_FILE, LOG_MAX_BYTES and METRICS_FILE
+# defaults of its own under VAR_DIR.
 #
 # After config_load:
 #   ROOT, ENV_FILE, VAR_DIR, PG_PORT, REDIS_PORT, FCGI_PROCS, APACHE_MODE,
@@ -45,86 +34,90 @@
 #   CONF[KEY]      every responder setting that has a value (environment,
 #                  .env, or a stack default); unset keys are left out so the
 #                  responders apply their own defaults.
+#   KEY_FLAGS[KEY] the flags of every key of the table (config_keys)
 
-# Every variable the responders read (lib/config.c's table).
-CONFIG_KEYS=(
-	DATABASE_URL REDIS_URL JWT_SECRET JWT_ALGORITHM JWT_ISSUER JWT_AUDIENCE
-	IP_HASH_SECRET ACCESS_TOKEN_TTL REFRESH_TOKEN_TTL REFRESH_REUSE_INTERVAL
-	BCRYPT_COST PASSWORD_MIN_LENGTH LOGIN_MAX_FAILURES LOGIN_FAILURE_WINDOW
-	RATE_LIMIT_AUTH RATE_LIMIT_API TRUSTED_PROXIES CORS_ALLOWED_ORIGINS
-	MAX_BODY_BYTES DATA_MAX_VALUE_BYTES DATA_MAX_KEYS CACHE_TTL
-	CACHE_MAX_ENTRIES CACHE_MAX_BYTES HTTP_PORT HTTPS_PORT WEB_SERVER LOG_LEVEL LOG_FILE
-	METRICS_FILE METRICS_TOKEN
-	LOG_MAX_BYTES DATABASE_URL_FILE REDIS_URL_FILE JWT_SECRET_FILE IP_HASH_SECRET_FILE
-	METRICS_TOKEN_FILE PASSWORD_DENYLIST
-	REDIS_SENTINELS REDIS_MASTER_NAME REDIS_SENTINEL_PASSWORD REDIS_SENTINEL_PASSWORD_FILE
-)
-STACK_KEYS=(VAR_DIR PG_PORT REDIS_PORT FCGI_PROCS APACHE_MODE WEB_READ_TIMEOUT API_DOCS CGI_DIR
-	WEB_MAX_CONNS_PER_IP FCGI_PROCS_HEALTH FCGI_PROCS_LOGIN FCGI_PROCS_REGISTER
-	FCGI_PROCS_SESSION FCGI_PROCS_DATA FCGI_PROCS_METRICS)
 # The responders whose pools are sized (every one of cgi-bin/).
 POOL_RESPONDERS=(health login register session data metrics)
 declare -gA PROCS=()
 
-declare -gA DOTENV=()
+# The table of settings and their values come from lib/config.c, through
+# `cgi-bin/health --list-config` and `--print-config=raw`: the one list of
+# keys and the one `.env` parser.
+declare -gA KEY_FLAGS=()
+declare -gA CFG_VAL=() CFG_SRC=()
 declare -gA CONF=()
 
-# dotenv_parse FILE ARRAY - fills associative ARRAY from FILE (absent: empty).
-dotenv_parse() {
-	local file=$1 line p key val q rest after n=0
-	local -n _out=$2
-	[ -e "$file" ] || return 0
-	[ -r "$file" ] || die "$file: cannot read"
-	while IFS= read -r line || [ -n "$line" ]; do
-		n=$((n + 1))
-		line=${line%$'\r'}
-		p=${line#"${line%%[![:blank:]]*}"}
-		[ -z "$p" ] && continue
-		[ "${p:0:1}" = "#" ] && continue
-		if [[ $p =~ ^export[[:blank:]]+(.*)$ ]]; then
-			p=${BASH_REMATCH[1]}
-		fi
-		[[ $p =~ ^([A-Za-z_][A-Za-z0-9_]*)[[:blank:]]*=[[:blank:]]*(.*)$ ]] ||
-			die "$file:$n: not a KEY=VALUE line"
-		key=${BASH_REMATCH[1]}
-		val=${BASH_REMATCH[2]}
-		q=${val:0:1}
-		if [ "$q" = '"' ] || [ "$q" = "'" ]; then
-			rest=${val:1}
-			[[ $rest == *"$q"* ]] || die "$file:$n: not a KEY=VALUE line"
-			val=${rest%%"$q"*}
-			after=${rest#*"$q"}
-			[[ $after =~ ^[[:blank:]]*(#.*)?$ ]] ||
-				die "$file:$n: not a KEY=VALUE line"
-		else
-			val=${val%%[[:blank:]]#*}
-			val=${val%"${val##*[![:blank:]]}"}
-		fi
-		_out["$key"]=$val
-	done <"$file"
+# config_bin - the program that reads the configuration (built by make).
+config_bin() {
+	local bin=$ROOT/cgi-bin/health
+	[ -x "$bin" ] || die "config: $bin is missing (run make)"
+	printf '%s' "$bin"
 }
 
-# cfg_raw KEY - prints KEY's value (environment, then .env); fails if unset.
-cfg_raw() {
-	local key=$1
-	if [ -n "${!key+x}" ]; then
-		printf '%s' "${!key}"
-	elif [ -n "${DOTENV[$key]+x}" ]; then
-		printf '%s' "${DOTENV[$key]}"
+# config_keys - fills KEY_FLAGS[NAME] with the flags column of every key of
+# the table (required, secret, file, stack, compose, twin; "-": none).
+config_keys() {
+	local bin name flags
+	bin=$(config_bin)
+	KEY_FLAGS=()
+	while read -r name flags; do
+		KEY_FLAGS[$name]=$flags
+	done < <("$bin" --list-config | cut -f 1,5)
+	[ "${#KEY_FLAGS[@]}" -gt 0 ] || die "config: $bin --list-config printed no key"
+}
+
+# config_read FILE VALUES SOURCES [env -i] - reads the settings as the
+# responders do (the environment, then FILE, then the table's defaults) into
+# the associative arrays VALUES and SOURCES (environment, .env, default, or
+# unknown: a key of FILE the table does not have).  With a fourth argument,
+# the environment is left out (FILE alone).  Dies on a malformed FILE,
+# naming its file and line.
+config_read() {
+	local file=$1 out bin name src val
+	local -n _vals=$2 _srcs=$3
+	bin=$(config_bin)
+	if [ -n "${4-}" ]; then
+		out=$(env -i PORTCULLIS_ENV_FILE="$file" "$bin" --print-config=raw) || die "config: cannot read $file"
 	else
-		return 1
+		out=$(PORTCULLIS_ENV_FILE=$file "$bin" --print-config=raw) || die "config: cannot read $file"
 	fi
+	_vals=()
+	_srcs=()
+	while IFS=$'\t' read -r name src val; do
+		[ -n "$name" ] || continue
+		_vals["$name"]=$val
+		_srcs["$name"]=$src
+	done <<<"$out"
 }
 
-# cfg_get KEY DEFAULT - prints KEY's value, or DEFAULT when unset.
+# config_file_pairs FILE ARRAY - fills associative ARRAY with what FILE
+# itself sets (no environment, no defaults): its KEY=VALUE lines, parsed by
+# lib/config.c.
+config_file_pairs() {
+	local key
+	local -A vals=() srcs=()
+	local -n _pairs=$2
+	_pairs=()
+	[ -e "$1" ] || return 0
+	config_read "$1" vals srcs env-only
+	for key in "${!srcs[@]}"; do
+		case "${srcs[$key]}" in .env | unknown) _pairs["$key"]=${vals[$key]} ;; esac
+	done
+}
+
+# cfg_raw KEY - prints KEY's value as set (environment, then .env); fails if unset.
+cfg_raw() {
+	case "${CFG_SRC[$1]-}" in
+	environment | .env | unknown) printf '%s' "${CFG_VAL[$1]}" ;;
+	*) return 1 ;;
+	esac
+}
+
+# cfg_get KEY [DEFAULT] - prints KEY's value: as set, else DEFAULT when
+# given, else the table's default (nothing when it has none).
 cfg_get() {
-	cfg_raw "$1" || printf '%s' "$2"
-}
-
-# check_int NAME VALUE MIN MAX - dies unless VALUE is an integer in range.
-check_int() {
-	if ! [[ $2 =~ ^[0-9]{1,9}$ ]] || [ "$2" -lt "$3" ] || [ "$2" -gt "$4" ]; then
-		die "$1: \"$2\" is not an integer from $3 to $4"
+	if ! cfg_raw "$1"; then
+		if [ "$#" -ge 2 ]; then printf '%s' "$2"; else printf '%s' "${CFG_VAL[$1]-}"; fi
 	fi
 }
 
@@ -142,30 +135,33 @@ config_load() {
 	check_path "project directory" "$ROOT"
 	ENV_FILE=${PORTCULLIS_ENV_FILE:-$ROOT/.env}
 	[[ $ENV_FILE == /* ]] || ENV_FILE=$PWD/$ENV_FILE
-	dotenv_parse "$ENV_FILE" DOTENV
+	config_keys
+	config_read "$ENV_FILE" CFG_VAL CFG_SRC
 
-	VAR_DIR=$(cfg_get VAR_DIR "$ROOT/var")
+	VAR_DIR=$(cfg_get VAR_DIR)
 	[[ $VAR_DIR == /* ]] || VAR_DIR=$ROOT/$VAR_DIR
 	VAR_DIR=$(realpath -m -- "$VAR_DIR")
 	check_path VAR_DIR "$VAR_DIR"
-	PG_PORT=$(cfg_get PG_PORT 55432)
-	REDIS_PORT=$(cfg_get REDIS_PORT 56379)
-	FCGI_PROCS=$(cfg_get FCGI_PROCS "")
+	PG_PORT=$(cfg_get PG_PORT)
+	REDIS_PORT=$(cfg_get REDIS_PORT)
+	FCGI_PROCS=$(cfg_get FCGI_PROCS)
 	pool_sizes
-	APACHE_MODE=$(cfg_get APACHE_MODE fcgid)
-	WEB_READ_TIMEOUT=$(cfg_get WEB_READ_TIMEOUT 20)
-	API_DOCS=$(cfg_get API_DOCS off)
-	CGI_DIR=$(cfg_get CGI_DIR "$ROOT/cgi-bin")
+	APACHE_MODE=$(cfg_get APACHE_MODE)
+	WEB_READ_TIMEOUT=$(cfg_get WEB_READ_TIMEOUT)
+	API_DOCS=$(cfg_get API_DOCS)
+	CGI_DIR=$(cfg_get CGI_DIR)
 	[[ $CGI_DIR == /* ]] || CGI_DIR=$ROOT/$CGI_DIR
 	CGI_DIR=$(realpath -m -- "$CGI_DIR")
 	check_path CGI_DIR "$CGI_DIR"
-	WEB_MAX_CONNS_PER_IP=$(cfg_get WEB_MAX_CONNS_PER_IP 32)
-	HTTP_PORT=$(cfg_get HTTP_PORT 8080)
-	HTTPS_PORT=$(cfg_get HTTPS_PORT 8443)
+	WEB_MAX_CONNS_PER_IP=$(cfg_get WEB_MAX_CONNS_PER_IP)
+	HTTP_PORT=$(cfg_get HTTP_PORT)
+	HTTPS_PORT=$(cfg_get HTTPS_PORT)
 
+	# What the responders get: every key that is set, less the stack's and
+	# compose's own.
 	CONF=()
-	for key in "${CONFIG_KEYS[@]}" "${!DOTENV[@]}"; do
-		case " ${STACK_KEYS[*]} " in *" $key "*) continue ;; esac
+	for key in "${!CFG_SRC[@]}"; do
+		case ",${KEY_FLAGS[$key]-}," in *,stack,* | *,compose,*) continue ;; esac
 		if val=$(cfg_raw "$key"); then
 			CONF[$key]=$val
 		fi
@@ -175,9 +171,9 @@ config_load() {
 	done
 	CONF[HTTP_PORT]=$HTTP_PORT
 	CONF[HTTPS_PORT]=$HTTPS_PORT
-	CONF[MAX_BODY_BYTES]=$(cfg_get MAX_BODY_BYTES 65536)
-	CONF[LOG_LEVEL]=$(cfg_get LOG_LEVEL info)
-	CONF[WEB_SERVER]=$(cfg_get WEB_SERVER lighttpd)
+	CONF[MAX_BODY_BYTES]=$(cfg_get MAX_BODY_BYTES)
+	CONF[LOG_LEVEL]=$(cfg_get LOG_LEVEL)
+	CONF[WEB_SERVER]=$(cfg_get WEB_SERVER)
 	# "-": standard error (the web server's error log; `stack.sh run` forwards it)
 	CONF[LOG_FILE]=$(cfg_get LOG_FILE "$VAR_DIR/log/portcullis.log")
 	# The local stack's log rotates at 16 MiB (to portcullis.log.1).
@@ -198,7 +194,7 @@ config_load() {
 #                          whole request, more would only queue on the CPU
 #   metrics                1: a scrape now and then
 # On 2 cores: 6 + 6 + 6 + 2 + 2 + 1 = 23 processes; with lighttpd 26 to
-# 54 MiB PSS, as full as the data caches are (README, Performance).
+# 54 MiB PSS, as full as the data caches are (docs/performance.md).
 pool_default() {
 	local cores
 	cores=$(nproc 2>/dev/null || echo 1)
@@ -211,12 +207,14 @@ pool_default() {
 }
 
 # pool_sizes - fills PROCS[NAME] for every responder: FCGI_PROCS_<NAME>,
-# else FCGI_PROCS, else pool_default.
+# else FCGI_PROCS, else pool_default (empty counts as unset).
 pool_sizes() {
 	local name
 	PROCS=()
 	for name in "${POOL_RESPONDERS[@]}"; do
-		PROCS[$name]=$(cfg_get "FCGI_PROCS_${name^^}" "${FCGI_PROCS:-$(pool_default "$name")}")
+		PROCS[$name]=$(cfg_get "FCGI_PROCS_${name^^}")
+		# Empty is unset, as for FCGI_PROCS (cfg_check_stack).
+		[ -n "${PROCS[$name]}" ] || PROCS[$name]=${FCGI_PROCS:-$(pool_default "$name")}
 	done
 }
 
@@ -231,32 +229,16 @@ procs_max() {
 
 # config_check - dies on a stack knob the scripts cannot use.  Called before
 # starting anything; `down` and `status` work even with a broken setting.
-# (The responders' own settings are checked by `health --check-config`.)
+# Each knob is checked against its row of the table (`health
+# --check-config=stack`, which names a bad one); the responders' own
+# settings by `health --check-config` (app_check_config), before anything
+# uses them.
 config_check() {
-	check_int PG_PORT "$PG_PORT" 1 65535
-	check_int REDIS_PORT "$REDIS_PORT" 1 65535
-	[ -z "$FCGI_PROCS" ] || check_int FCGI_PROCS "$FCGI_PROCS" 1 64
-	local name
-	for name in "${POOL_RESPONDERS[@]}"; do
-		check_int "FCGI_PROCS_${name^^}" "${PROCS[$name]}" 1 64
-	done
-	check_int WEB_READ_TIMEOUT "$WEB_READ_TIMEOUT" 1 3600
-	case "$API_DOCS" in
-	on | off) ;;
-	*) die "API_DOCS: \"$API_DOCS\" is not on or off" ;;
-	esac
-	check_int WEB_MAX_CONNS_PER_IP "$WEB_MAX_CONNS_PER_IP" 0 65535
-	case "$APACHE_MODE" in
-	fcgid | proxy-fcgi) ;;
-	*) die "APACHE_MODE: \"$APACHE_MODE\" is not fcgid or proxy-fcgi" ;;
-	esac
-	check_int HTTP_PORT "$HTTP_PORT" 1 65535
-	check_int HTTPS_PORT "$HTTPS_PORT" 1 65535
-	[ "$HTTP_PORT" != "$HTTPS_PORT" ] || die "HTTP_PORT and HTTPS_PORT are both $HTTP_PORT"
-	check_int MAX_BODY_BYTES "${CONF[MAX_BODY_BYTES]}" 1 999999999
-	if [ -n "${CONF[DATA_MAX_VALUE_BYTES]-}" ]; then
-		check_int DATA_MAX_VALUE_BYTES "${CONF[DATA_MAX_VALUE_BYTES]}" 1 999999999
+	local err
+	if ! err=$(PORTCULLIS_ENV_FILE=$ENV_FILE "$(config_bin)" --check-config=stack 2>&1); then
+		die "${err#*: configuration error: }"
 	fi
+	[ "$HTTP_PORT" != "$HTTPS_PORT" ] || die "HTTP_PORT and HTTPS_PORT are both $HTTP_PORT"
 	cors_origins >/dev/null
 }
 

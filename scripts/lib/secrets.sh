@@ -36,7 +36,7 @@ secrets_load() {
 		)
 		chmod 0600 "$file"
 	fi
-	if [ -r "$file" ]; then dotenv_parse "$file" SECRET; fi
+	if [ -r "$file" ]; then config_file_pairs "$file" SECRET; fi
 	for key in "${SECRET_KEYS[@]}"; do
 		if [ -z "${SECRET[$key]-}" ] && [ "$1" = create ]; then
 			SECRET["$key"]=$(secret_new)

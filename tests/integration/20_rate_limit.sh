@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rate limits (issue 4): the web server is restarted with small limits of its
+# Rate limits: the web server is restarted with small limits of its
 # own (auth 5/10, api 8/10, loopback a trusted proxy, 3 processes per
 # responder), each case uses its own client address through X-Forwarded-For
 # so that cases do not meet, and the normal web server is restored at the end.

@@ -77,7 +77,7 @@ exec 7>&- 8>&-
 # Apache's RequestReadTimeout wants 500 bytes a second: it drops it within
 # the header timeout (WEB_READ_TIMEOUT, extended to at most twice that).
 # lighttpd 1.4.69 restarts its read timeout with every byte and has no
-# minimum rate: there the per-address cap is what bounds it (README).
+# minimum rate: there the per-address cap is what bounds it (docs/deployment.md).
 if [ "${WEB_SERVER:-lighttpd}" = apache ]; then
 	fifo=$TMP/trickle.in
 	mkfifo "$fifo"
@@ -103,7 +103,7 @@ if [ "${WEB_SERVER:-lighttpd}" = apache ]; then
 	fi
 	exec 9>&-
 else
-	ok "skipped under $(web_name): no minimum rate (README: the per-address cap bounds it)"
+	ok "skipped under $(web_name): no minimum rate (docs/deployment.md: the per-address cap bounds it)"
 fi
 
 # ---- at most WEB_MAX_CONNS_PER_IP connections per client address ----
@@ -112,13 +112,13 @@ expect_eq "$max" 32 "the web server gets WEB_MAX_CONNS_PER_IP=32 by default"
 max=${max:-32}
 if [ "${WEB_SERVER:-lighttpd}" = apache ]; then
 	# Apache: no module of Debian 12 caps connections per address
-	# (README); 40 idle ones from one address still leave 127.0.0.1 served.
+	# (docs/deployment.md); 40 idle ones from one address still leave 127.0.0.1 served.
 	python3 "$(dirname "$0")/idle_conns.py" 127.0.0.2 "$HTTPS_PORT" 40 4 tls >"$TMP/idle.out" 2>&1 &
 	ipid=$!
 	sleep 1.5
 	call_url GET "https://127.0.0.1:$HTTPS_PORT/api/health" --max-time 5
 	expect_status 200 "127.0.0.1 is served while 127.0.0.2 holds 40 idle connections"
-	ok "skipped under $(web_name): no per-address cap (README)"
+	ok "skipped under $(web_name): no per-address cap (docs/deployment.md)"
 	wait "$ipid"
 else
 	python3 "$(dirname "$0")/idle_conns.py" 127.0.0.2 "$HTTPS_PORT" $((max + 8)) $((T + 3)) >"$TMP/idle.out" 2>&1 &

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Metrics (issue 7): GET /metrics and the counters every responder process
+# Metrics: GET /metrics and the counters every responder process
 # of the host shares (lib/metrics.h), checked three ways:
 #
 #  1. The responder itself, run as plain CGI with the stack's environment

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Logs (issue 7): the responders' JSON lines in var/log/portcullis.log.
+# Logs: the responders' JSON lines in var/log/portcullis.log.
 #
 # A whole session is played with known secrets (register, bearer login,
 # refresh, /api/me, data PUT/GET/list, a wrong and a right password change,

@@ -640,6 +640,31 @@ static void test_hash(void)
 	CHECK(addr_hash(key, strlen(key), &a, h) == 0 &&
 	    addr_hash(key, strlen(key), &b, h2) == 0 && strcmp(h, h2) != 0);
 
+	/* Remembered results: the same answers after other addresses and keys came and went. */
+	for (int i = 0; i < 40; i++) {
+		char text[32];
+
+		snprintf(text, sizeof(text), "198.51.100.%d", i);
+		b = A(text);
+		CHECK(addr_hash(i % 2 ? other : key, strlen(key) + (size_t)(i % 2), &b, h2) == 0);
+		a = A("192.0.2.1");
+		CHECK(addr_hash(key, strlen(key), &a, h) == 0);
+		CHECK_STR(h, "0916ba9c3ff16f898675ed052d75ca1a");
+		CHECK(addr_hash(other, strlen(other), &a, h) == 0 &&
+		    strcmp(h, "0916ba9c3ff16f898675ed052d75ca1a") != 0);
+	}
+	a = A("2001:db8::1");
+	CHECK(addr_hash(key, strlen(key), &a, h) == 0);
+	CHECK_STR(h, "8f982424178acdfd1db64e91df153af7");
+	/* A key of the same length but other bytes is not the cached one. */
+	{
+		char twin[sizeof(key)];
+
+		memcpy(twin, key, sizeof(key));
+		twin[0] ^= 1;
+		CHECK(addr_hash(twin, strlen(twin), &a, h2) == 0 && strcmp(h, h2) != 0);
+	}
+
 	/* refusals leave "" */
 	a = A("192.0.2.1");
 	memcpy(h, "junk", 5);

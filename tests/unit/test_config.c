@@ -20,22 +20,18 @@
 #define SECRET31 "0123456789abcdef0123456789abcde"
 #define IPSECRET "ip-hash-secret-ip-hash-secret-0123456789"
 
-static const char *const all_vars[] = {
-	"DATABASE_URL", "REDIS_URL", "JWT_SECRET", "JWT_ALGORITHM", "JWT_ISSUER",
-	"JWT_AUDIENCE", "IP_HASH_SECRET", "ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL",
-	"REFRESH_REUSE_INTERVAL", "BCRYPT_COST", "PASSWORD_MIN_LENGTH", "LOGIN_MAX_FAILURES",
-	"LOGIN_FAILURE_WINDOW", "RATE_LIMIT_AUTH", "RATE_LIMIT_API", "TRUSTED_PROXIES",
-	"CORS_ALLOWED_ORIGINS", "MAX_BODY_BYTES", "DATA_MAX_VALUE_BYTES", "DATA_MAX_KEYS",
-	"CACHE_TTL", "CACHE_MAX_ENTRIES", "CACHE_MAX_BYTES", "HTTP_PORT", "HTTPS_PORT", "WEB_SERVER", "LOG_LEVEL",
-	"LOG_FILE", "PORTCULLIS_ENV_FILE", "LOG_MAX_BYTES", "DATABASE_URL_FILE", "REDIS_URL_FILE",
-	"JWT_SECRET_FILE", "IP_HASH_SECRET_FILE",
-};
-
 /* Only the four required variables set, to known values. */
 static void reset_env(void)
 {
-	for (size_t i = 0; i < sizeof(all_vars) / sizeof(all_vars[0]); i++)
-		unsetenv(all_vars[i]);
+	struct cfg_key k;
+
+	/* Every key of the table and its _FILE twin: the table is the list. */
+	for (size_t i = 0; cfg_key_at(i, &k); i++) {
+		unsetenv(k.name);
+		if (k.twin != NULL)
+			unsetenv(k.twin);
+	}
+	unsetenv("PORTCULLIS_ENV_FILE");
 	setenv("DATABASE_URL", DB_URL, 1);
 	setenv("REDIS_URL", REDIS, 1);
 	setenv("JWT_SECRET", SECRET32, 1);
@@ -923,8 +919,169 @@ static void test_secret_files(void)
 	reset_env();
 }
 
+/* Each row is well formed: the rest of the project reads its keys from here. */
+static void test_table(void)
+{
+	struct cfg_key k;
+	size_t n = 0, bad_name = 0, bad_desc = 0, bad_twin = 0, bad_default = 0, bad_required = 0;
+
+	for (size_t i = 0; cfg_key_at(i, &k); i++, n++) {
+		char twin[96];
+
+		if (strspn(k.name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(k.name) ||
+		    k.name[0] < 'A' || k.name[0] > 'Z')
+			bad_name++;
+		if (k.desc == NULL || k.desc[0] == '\0' || strchr(k.desc, '\t') != NULL ||
+		    strchr(k.desc, '\n') != NULL)
+			bad_desc++;
+		snprintf(twin, sizeof(twin), "%s_FILE", k.name);
+		if (k.twin != NULL && strcmp(k.twin, twin) != 0)
+			bad_twin++;
+		if ((k.flags & CFG_KEY_REQUIRED) && k.def != NULL)
+			bad_required++;
+		if (k.def != NULL && strcmp(k.type, "int") == 0) {
+			char *end;
+			long v = strtol(k.def, &end, 10);
+
+			if (*end != '\0' || v < k.min || v > k.max)
+				bad_default++;
+		}
+		if (k.def != NULL && strcmp(k.type, "enum") == 0) {
+			int found = 0;
+
+			for (int c = 0; k.choices != NULL && k.choices[c] != NULL; c++)
+				found |= strcmp(k.choices[c], k.def) == 0;
+			if (!found)
+				bad_default++;
+		}
+		if ((k.flags & CFG_KEY_SECRET) && k.twin == NULL)
+			bad_twin++;
+	}
+	CHECK(n >= 36);
+	CHECK(!cfg_key_at(n, &k));
+	CHECK_MSG(bad_name == 0, "table: every name is upper case, digits and _");
+	CHECK_MSG(bad_desc == 0, "table: every key has a one-line description");
+	CHECK_MSG(bad_twin == 0, "table: every twin is NAME_FILE, and every secret has one");
+	CHECK_MSG(bad_required == 0, "table: a required key has no default");
+	CHECK_MSG(bad_default == 0, "table: every int and enum default is one of its own values");
+}
+
+/* The stack's and compose's keys are listed, but the responders ignore them. */
+static void test_stack_keys_ignored(void)
+{
+	struct config cfg;
+	char err[CFG_ERR_MAX] = "";
+	struct cfg_key k;
+	int stack = 0, compose = 0, rc;
+
+	for (size_t i = 0; cfg_key_at(i, &k); i++) {
+		stack |= strcmp(k.name, "PG_PORT") == 0 && (k.flags & CFG_KEY_STACK);
+		compose |= strcmp(k.name, "GRAFANA_PORT") == 0 && (k.flags & CFG_KEY_COMPOSE);
+	}
+	CHECK_MSG(stack && compose, "table: PG_PORT is the stack's, GRAFANA_PORT compose's");
+	reset_env();
+	setenv("PG_PORT", "not-a-port", 1);
+	setenv("APACHE_MODE", "nonsense", 1);
+	rc = cfg_load(&cfg, NULL, err, sizeof(err));
+	CHECK_MSG(rc == 0, "a bad stack knob does not stop a responder");
+	if (rc == 0)
+		cfg_free(&cfg);
+	else
+		printf("#   message: %s\n", err);
+	reset_env();
+}
+
+/* cfg_check_stack: the stack's knobs against their rows. */
+static void test_check_stack(void)
+{
+	char err[CFG_ERR_MAX] = "";
+	const char *path;
+
+	reset_env();
+	CHECK_MSG(cfg_check_stack(NULL, err, sizeof(err)) == 0, "cfg_check_stack: nothing set passes");
+	path = write_env("PG_PORT=5432\nAPACHE_MODE=proxy-fcgi\nFCGI_PROCS=\nAPI_DOCS=on\n");
+	CHECK_MSG(cfg_check_stack(path, err, sizeof(err)) == 0,
+	    "cfg_check_stack: good values pass (an empty FCGI_PROCS is unset)");
+	path = write_env("PG_PORT=65536\n");
+	CHECK_MSG(cfg_check_stack(path, err, sizeof(err)) == -1 && strstr(err, "PG_PORT (from .env)") != NULL,
+	    "cfg_check_stack: a port out of range is refused, naming it and its source");
+	setenv("APACHE_MODE", "cgi", 1);
+	CHECK_MSG(cfg_check_stack(NULL, err, sizeof(err)) == -1 && strstr(err, "APACHE_MODE") != NULL &&
+		strstr(err, "fcgid, proxy-fcgi") != NULL,
+	    "cfg_check_stack: a bad enum is refused, listing the choices");
+	unsetenv("APACHE_MODE");
+	setenv("FCGI_PROCS_DATA", "0", 1);
+	CHECK_MSG(cfg_check_stack(NULL, err, sizeof(err)) == -1 && strstr(err, "FCGI_PROCS_DATA") != NULL,
+	    "cfg_check_stack: a pool of 0 is refused");
+	unsetenv("FCGI_PROCS_DATA");
+	setenv("VAR_DIR", "", 1);
+	CHECK_MSG(cfg_check_stack(NULL, err, sizeof(err)) == -1 && strstr(err, "VAR_DIR") != NULL,
+	    "cfg_check_stack: an empty VAR_DIR (it has a default) is refused");
+	unsetenv("VAR_DIR");
+	setenv("GRAFANA_PORT", "not-ours", 1);
+	CHECK_MSG(cfg_check_stack(NULL, err, sizeof(err)) == 0, "cfg_check_stack: compose's keys are not the stack's");
+	reset_env();
+}
+
+/* cfg_env_*: the raw settings as the printing tools see them. */
+static void test_env_access(void)
+{
+	char err[CFG_ERR_MAX] = "", source[128], *value = NULL, secret_file[64];
+	const char *path, *src = NULL, *key, *v;
+	struct cfg_env *e;
+	int rc;
+
+	reset_env();
+	unsetenv("JWT_SECRET");
+	snprintf(secret_file, sizeof(secret_file), "%s", write_env(SECRET32 "\n"));
+	path = write_env("BCRYPT_COST=5\nexport NOT_A_KEY=x\nBCRYPT_COST=6\n");
+	CHECK(cfg_env_open(path, &e, err, sizeof(err)) == 0);
+	if (e == NULL)
+		return;
+	CHECK(cfg_env_size(e) == 3);
+	cfg_env_pair(e, 1, &key, &v);
+	CHECK_STR(key, "NOT_A_KEY");
+	CHECK_STR(v, "x");
+	CHECK_STR(cfg_env_get(e, "BCRYPT_COST", &src), "6");
+	CHECK_STR(src, ".env");
+	setenv("BCRYPT_COST", "7", 1);
+	CHECK_STR(cfg_env_get(e, "BCRYPT_COST", &src), "7");
+	CHECK_STR(src, "environment");
+	CHECK(cfg_env_get(e, "LOG_LEVEL", &src) == NULL);
+	CHECK_STR(src, "default");
+
+	setenv("JWT_SECRET_FILE", secret_file, 1);
+	rc = cfg_env_value(e, "JWT_SECRET", &value, source, sizeof(source), err, sizeof(err));
+	CHECK(rc == 1);
+	CHECK_STR(value, SECRET32);
+	CHECK_STR(source, "JWT_SECRET_FILE");
+	cfg_value_free(value);
+	setenv("JWT_SECRET", SECRET32, 1);
+	rc = cfg_env_value(e, "JWT_SECRET", &value, source, sizeof(source), err, sizeof(err));
+	CHECK_MSG(rc == -1 && value == NULL && strstr(err, "JWT_SECRET_FILE") != NULL,
+	    "cfg_env_value: a key and its twin both set is an error naming the twin");
+	CHECK(cfg_env_value(e, "TRUSTED_PROXIES", &value, source, sizeof(source), err,
+	    sizeof(err)) == 0 && value == NULL);
+	cfg_env_close(e);
+
+	err[0] = '\0';
+	path = write_env("BCRYPT_COST=5\nnot a line\n");
+	CHECK(cfg_env_open(path, &e, err, sizeof(err)) == -1 && e == NULL);
+	CHECK_MSG(strstr(err, ":2:") != NULL, "cfg_env_open: a malformed line is named by its number");
+	CHECK(cfg_env_open("/nonexistent/dir/.env", &e, err, sizeof(err)) == 0 && cfg_env_size(e) == 0);
+	cfg_env_close(e);
+	cfg_value_free(NULL);
+	reset_env();
+}
+
 int main(void)
 {
+	test_table();
+	test_stack_keys_ignored();
+	test_env_access();
+	remove_env_files();
+	test_check_stack();
+	remove_env_files();
 	test_load_text();
 	test_defaults();
 	test_every_value_set();

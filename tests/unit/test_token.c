@@ -6,6 +6,7 @@
 #include "check.h"
 #include "config.h"
 #include "token.h"
+#include "token_cache.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -681,6 +682,88 @@ static void test_names(void)
 	CHECK_STR(token_result_name((enum token_result)99), "unknown");
 }
 
+/* ---- the cache of verified tokens (token_cache.h) ------------------------ */
+
+/* token_verify at `now` with the cache as it is, and again with it emptied first. */
+static void same_cached_and_fresh(const char *tok, long now, const char *what)
+{
+	struct token_claims a, b;
+	enum token_result cached, fresh;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	cached = token_verify(&cfg, tok, now, &a);
+	token_cache_clear();
+	fresh = token_verify(&cfg, tok, now, &b);
+	check_report(cached == fresh && memcmp(&a, &b, sizeof(a)) == 0, __FILE__, __LINE__, what);
+	if (cached != fresh)
+		printf("#   cached %s, fresh %s\n", token_result_name(cached), token_result_name(fresh));
+}
+
+static void test_cache(void)
+{
+	char *good = signed256(good_claims());
+	char *nbf = signed256(fmt("{\"iss\":\"%s\",\"aud\":[\"x\",\"%s\"],\"sub\":\"u\",\"sid\":\"s\","
+				  "\"iat\":%ld,\"nbf\":%ld,\"exp\":%ld,\"jti\":\"j\"}",
+	    issuer, audience, NOW - 100, NOW - 5, NOW + TTL));
+	char *other, *longer;
+	static char other_issuer[] = "https://elsewhere.example";
+	struct token_claims c;
+	enum token_result r;
+	const long times[] = { NOW, NOW - 1, NOW - TOKEN_LEEWAY_S, NOW - TOKEN_LEEWAY_S - 1,
+		NOW - 200, NOW + TTL + TOKEN_LEEWAY_S - 1, NOW + TTL + TOKEN_LEEWAY_S, NOW + 10 * TTL };
+
+	token_cache_clear();
+	CHECK(token_verify(&cfg, good, NOW, NULL) == TOKEN_OK);
+	CHECK_MSG(token_cache_find(&cfg, good, strlen(good), NOW, &c, &r) == 1 && r == TOKEN_OK &&
+		strcmp(c.sub, "user-1") == 0 && c.exp == NOW + TTL,
+	    "a verified token is cached with its claims");
+
+	/* Every time check gives the answer a full verification gives. */
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		CHECK(token_verify(&cfg, good, NOW, NULL) == TOKEN_OK);
+		same_cached_and_fresh(good, times[i], "cached = fresh (exp, iat)");
+		CHECK(token_verify(&cfg, nbf, NOW, NULL) == TOKEN_OK);
+		same_cached_and_fresh(nbf, times[i], "cached = fresh (nbf, audience list)");
+	}
+	CHECK(token_verify(&cfg, good, NOW, NULL) == TOKEN_OK);
+	CHECK(token_verify(&cfg, good, NOW + TTL + TOKEN_LEEWAY_S, NULL) == TOKEN_EXPIRED);
+	CHECK(token_verify(&cfg, nbf, NOW, NULL) == TOKEN_OK);
+	CHECK(token_verify(&cfg, nbf, NOW - 5 - TOKEN_LEEWAY_S - 1, NULL) == TOKEN_NOT_YET_VALID);
+
+	/* Another byte is another token; a tampered copy is not found. */
+	other = strdup(good);
+	other[strlen(other) - 2] = other[strlen(other) - 2] == 'A' ? 'B' : 'A';
+	CHECK(token_cache_find(&cfg, other, strlen(other), NOW, NULL, &r) == 0);
+	CHECK(token_verify(&cfg, other, NOW, NULL) == TOKEN_BAD_SIGNATURE);
+
+	/* A cache belongs to its configuration: another secret or issuer verifies afresh. */
+	CHECK(token_verify(&cfg, good, NOW, NULL) == TOKEN_OK);
+	cfg.jwt_secret = other_secret;
+	CHECK(token_cache_find(&cfg, good, strlen(good), NOW, NULL, &r) == 0);
+	CHECK(token_verify(&cfg, good, NOW, NULL) == TOKEN_BAD_SIGNATURE);
+	cfg.jwt_secret = secret;
+	CHECK(token_verify(&cfg, good, NOW, NULL) == TOKEN_OK);
+	cfg.jwt_issuer = other_issuer;
+	CHECK(token_verify(&cfg, good, NOW, NULL) == TOKEN_BAD_ISSUER);
+	cfg.jwt_issuer = issuer;
+	cfg.jwt_algorithm = CFG_JWT_HS512;
+	CHECK(token_verify(&cfg, good, NOW, NULL) == TOKEN_BAD_ALGORITHM);
+	cfg.jwt_algorithm = CFG_JWT_HS256;
+
+	/* Tokens over the cache's size are verified every time, never stored. */
+	longer = signed256(fmt("{\"iss\":\"%s\",\"aud\":\"%s\",\"sub\":\"u\",\"sid\":\"s\","
+			      "\"iat\":%ld,\"exp\":%ld,\"jti\":\"j\",\"pad\":\"%0900d\"}",
+	    issuer, audience, NOW, NOW + TTL, 0));
+	CHECK(strlen(longer) > TOKEN_CACHE_TOKEN_MAX);
+	CHECK(token_verify(&cfg, longer, NOW, NULL) == TOKEN_OK);
+	CHECK(token_cache_find(&cfg, longer, strlen(longer), NOW, NULL, &r) == 0);
+
+	token_cache_clear();
+	CHECK(token_cache_find(&cfg, good, strlen(good), NOW, NULL, &r) == 0);
+	free(other);
+}
+
 int main(void)
 {
 	cfg.jwt_secret = secret;
@@ -702,5 +785,7 @@ int main(void)
 	test_shapes();
 	test_out_untouched();
 	test_names();
+	test_cache();
+	token_cache_clear();
 	return check_summary();
 }
