@@ -109,7 +109,7 @@ pkg-check:
 	    echo "make: missing development packages (pkg-config $(PKGS)); run \`make deps\`" >&2; \
 	    exit 1; }
 
-build/lib/%.o: lib/%.c lib/*.h | build/lib pkg-check
+build/lib/%.o: lib/%.c lib/*.h lib/*.def | build/lib pkg-check
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -126,7 +126,7 @@ build/lib/metrics.o build/san/lib/metrics.o build/san/cgi-lib/metrics.o build/fu
 build/libportcullis.a: $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-build/src/%.o: src/%.c lib/*.h | build/src pkg-check
+build/src/%.o: src/%.c lib/*.h lib/*.def | build/src pkg-check
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -150,7 +150,7 @@ build/test/%: tests/unit/%.c tests/unit/*.h build/libportcullis.a | build/test
 	@echo "  CC+LD   $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS_HARDEN) $< build/libportcullis.a $(PKG_LIBS) -o $@
 
-build/san/lib/%.o: lib/%.c lib/*.h | build/san/lib
+build/san/lib/%.o: lib/%.c lib/*.h lib/*.def | build/san/lib
 	@echo "  CC san  $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -U_FORTIFY_SOURCE -c $< -o $@
 
@@ -163,14 +163,14 @@ build/san/%: tests/unit/%.c tests/unit/*.h build/san/libportcullis.a | build/san
 
 unit-bins: $(UNIT_BINS) $(SAN_BINS)
 
-build/san/cgi-lib/%.o: lib/%.c lib/*.h | build/san/cgi-lib
+build/san/cgi-lib/%.o: lib/%.c lib/*.h lib/*.def | build/san/cgi-lib
 	@echo "  CC san  $<"
 	$(Q)$(CLANG) $(ALL_CFLAGS) $(CLANG_SAN) -c $< -o $@
 
 build/san/cgi-lib/libportcullis.a: $(SAN_CGI_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-build/san/src/%.o: src/%.c lib/*.h | build/san/src
+build/san/src/%.o: src/%.c lib/*.h lib/*.def | build/san/src
 	@echo "  CC san  $<"
 	$(Q)$(CLANG) $(ALL_CFLAGS) $(CLANG_SAN) -c $< -o $@
 
@@ -185,7 +185,7 @@ san-responders: $(SAN_CGI) build/san/share
 build/san/share: | build/san
 	$(Q)ln -sfn ../../share $@
 
-build/fuzz/lib/%.o: lib/%.c lib/*.h | build/fuzz/lib
+build/fuzz/lib/%.o: lib/%.c lib/*.h lib/*.def | build/fuzz/lib
 	@echo "  CC fuzz $<"
 	$(Q)$(CLANG) $(ALL_CFLAGS) $(CLANG_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
 

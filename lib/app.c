@@ -5,10 +5,9 @@
 
 #include "denylist.h"
 #include "log.h"
-#include "kv_cache.h"
 #include "metrics.h"
 #include "redis_sentinel.h"
-#include "revocation.h"
+#include "routes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+_Static_assert(ROUTE_KEYS_MAX <= AUTH_EXTRA_MAX, "a hook's keys ride on the revocation MGET");
 
 static volatile sig_atomic_t stopping;
 
@@ -32,7 +33,7 @@ static void usage(const char *name)
 {
 	fprintf(stderr,
 	    "usage: %s [--check-config] [--listen ADDR]\n"
-	    "       %s --list-config | --print-config[=raw] | --check-config=stack\n"
+	    "       %s --list-config | --print-config[=raw] | --check-config=stack | --list-routes\n"
 	    "  Started by a web server under FastCGI, serves requests until stopped.\n"
 	    "  Started as a CGI program, serves the one request in its environment.\n"
 	    "  --check-config  load and validate the configuration, then exit\n"
@@ -40,7 +41,9 @@ static void usage(const char *name)
 	    "  --list-config   print the configuration table (tab separated), then exit\n"
 	    "  --print-config  print every setting's value and source (secrets masked;\n"
 	    "                  =raw: unmasked, for scripts/), then exit\n"
-	    "  --check-config=stack  validate the local stack's own settings, then exit\n",
+	    "  --check-config=stack  validate the local stack's own settings, then exit\n"
+	    "  --list-routes   print every responder's routes (responder, method, template,\n"
+	    "                  rate-limit policy, auth; tab separated), then exit\n",
 	    name, name);
 }
 
@@ -55,10 +58,20 @@ void app_unavailable(struct ctx *c)
 	    "a backend service is unavailable; try again shortly", NULL);
 }
 
+/*
+ * The rate limit a request falls under: its row's, or by its path when no
+ * row serves it (routes.def); none when the client is not known.
+ */
+static enum rl_policy request_policy(const struct ctx *c)
+{
+	if (!c->req->client_known)
+		return POLICY_NONE;
+	return c->route != NULL ? c->route->policy : routes_policy_unrouted(c->req->method, c->req->path);
+}
+
 void app_rate_limit_refund(struct ctx *c)
 {
-	enum rl_policy policy = c->req->client_known ? rl_policy_for(c->req->method, c->req->path)
-						     : POLICY_NONE;
+	enum rl_policy policy = request_policy(c);
 
 	if (policy != POLICY_NONE)
 		rl_refund(&c->app->cfg, &c->app->redis, c->app->rl_memory, policy, &c->req->client);
@@ -113,32 +126,60 @@ static void rate_limit_headers(struct response *resp, const char *name, const st
 }
 
 /*
- * The one Redis round trip of a request: the route's prefetched commands
- * and the rate limit's script go out together.  Then the rate-limit
- * verdict: the RateLimit fields, and a 429 (returning 1) when the client is
- * over its limit.
+ * The rate-limit verdict, once the round trip is back: the RateLimit
+ * fields, and a 429 (returning 1) when the client is over its limit.
  */
-static int redis_round_trip(struct app *app, struct ctx *c, const struct route *route)
+static int rate_limited(struct app *app, struct ctx *c, enum rl_policy policy,
+    const struct rl_pending *pending)
 {
-	struct request *req = c->req;
-	enum rl_policy policy = req->client_known ? rl_policy_for(req->method, req->path) : POLICY_NONE;
-	struct rl_pending pending = { .enabled = 0 };
 	struct rl_decision d;
 
-	if (route != NULL && route->prefetch != NULL)
-		route->prefetch(c);
-	if (policy != POLICY_NONE)
-		rl_append(&app->cfg, &app->redis, &c->pipe, policy, &req->client, &pending);
-	redis_pipe_flush(&app->redis, &c->pipe);
-	if (!pending.enabled ||
-	    rl_finish(&app->redis, &c->pipe, app->rl_memory, &app->rl_stats, &pending, &d) != 0)
+	if (!pending->enabled ||
+	    rl_finish(&app->redis, &c->pipe, app->rl_memory, &app->rl_stats, pending, &d) != 0)
 		return 0;
 	rate_limit_headers(c->resp, rl_policy_name(policy), &d);
 	if (d.allowed)
 		return 0;
 	resp_headerf(c->resp, "Retry-After", "%ld", d.retry_after);
-	resp_error(c->resp, req, 429, "rate_limited", "too many requests; try again later", NULL);
+	resp_error(c->resp, c->req, 429, "rate_limited", "too many requests; try again later", NULL);
 	return 1;
+}
+
+/*
+ * A token route's first half: the token, verified locally, and the keys of
+ * the route's hook, queued with the revocation lookup.
+ */
+static void auth_prepare(struct ctx *c, struct auth_pending *pending)
+{
+	struct route_keys keys = { .n = 0 };
+	const char *ptrs[ROUTE_KEYS_MAX];
+
+	auth_begin(c, pending);
+	if (pending->result != AUTH_OK)
+		return;
+	c->auth = pending->a;
+	if (c->route->hook != NULL)
+		c->route->hook(c, &keys);
+	for (int i = 0; i < keys.n; i++)
+		ptrs[i] = keys.key[i];
+	auth_queue(c, pending, ptrs, keys.n);
+}
+
+/*
+ * A token route's second half, after the round trip: the token's verdict
+ * (401, or 503 when revocation could not be checked) and the cross-site
+ * rule for a write by cookie (403).  Returns 1 when it answered.
+ */
+static int auth_refused(struct ctx *c, struct auth_pending *pending)
+{
+	enum auth_result ar = auth_finish(c, pending, c->fetched);
+
+	if (ar != AUTH_OK) {
+		auth_reply(c, ar);
+		return 1;
+	}
+	c->auth = pending->a;
+	return auth_refuse_cross_site(c, c->auth.via_cookie);
 }
 
 /*
@@ -197,6 +238,10 @@ static void handle(struct app *app, struct io *io)
 	enum route_result rr;
 	struct ctx c;
 	const struct config *cfg = &app->cfg;
+	struct auth_pending auth = { .result = AUTH_MISSING, .index = -1 };
+	struct rl_pending limit = { .enabled = 0 };
+	enum rl_policy policy;
+	int token_route;
 	size_t drain_max;
 
 	req_init(&req, io, &app->trusted_proxies, cfg->ip_hash_secret, strlen(cfg->ip_hash_secret));
@@ -209,12 +254,24 @@ static void handle(struct app *app, struct io *io)
 		resp_error(&resp, &req, 404, "not_found", "no such resource", NULL);
 		goto answer;
 	}
-	rr = route_match(app->routes, app->nroutes, req.method, req.path, &m);
+	rr = route_match(app->responder->routes, app->responder->nroutes, req.method, req.path, &m);
 	if (m.template != NULL)
 		req.route = m.template;
+	c.route = rr == ROUTE_FOUND ? m.route : NULL;
 	c.param = m.param;
 	c.param_len = m.param_len;
-	if (redis_round_trip(app, &c, rr == ROUTE_FOUND ? m.route : NULL))
+
+	/* What the request needs from Redis, queued for one round trip. */
+	policy = request_policy(&c);
+	token_route = c.route != NULL && c.route->auth == ROUTE_AUTH_TOKEN;
+	if (token_route)
+		auth_prepare(&c, &auth);
+	if (policy != POLICY_NONE)
+		rl_append(&app->cfg, &app->redis, &c.pipe, policy, &req.client, &limit);
+	redis_pipe_flush(&app->redis, &c.pipe);
+
+	/* The verdicts, in order: rate limit, route, token; then the handler. */
+	if (rate_limited(app, &c, policy, &limit))
 		goto answer;
 	switch (rr) {
 	case ROUTE_NOT_FOUND:
@@ -227,7 +284,9 @@ static void handle(struct app *app, struct io *io)
 	case ROUTE_FOUND:
 		break;
 	}
-	m.route->handler(&c);
+	if (token_route && auth_refused(&c, &auth))
+		goto answer;
+	c.route->handler(&c);
 answer:
 	/* Bounded like the web servers' own request limit (scripts/lib/config.sh). */
 	drain_max = 2 * (size_t)(cfg->max_body_bytes > cfg->data_max_value_bytes
@@ -240,6 +299,7 @@ answer:
 	resp_send(&resp, &req);
 	metrics_request(req.route, req.method, resp.status, req_elapsed_ms(&req) / 1000);
 	log_request(&req, &resp);
+	free(c.hook_state);
 	redis_pipe_free(&c.pipe);
 	db_end_request(&app->db);
 	resp_free(&resp);
@@ -247,15 +307,17 @@ answer:
 }
 
 /*
- * Runs on every fresh Redis connection before it is trusted: Redis may have
- * missed revocations and data writes while this process could not reach it.
+ * Runs on every fresh Redis connection before it is trusted: the
+ * responder's hooks, in order (struct responder).
  */
 static int on_redis_connect(struct redis *r, void *arg)
 {
 	struct app *app = arg;
+	redis_connect_hook *const *hook = app->responder->on_redis_connect;
 
-	if (revoke_replay(app) != 0 || kv_cache_on_reconnect(app, r->outage_seen) != 0)
-		return -1;
+	for (size_t i = 0; i < RESPONDER_CONNECT_HOOKS_MAX && hook[i] != NULL; i++)
+		if (hook[i](app) != 0)
+			return -1;
 	r->outage_seen = 0;
 	return 0;
 }
@@ -361,9 +423,10 @@ static int serve_fastcgi(struct app *app, int listen_fd)
 	return 0;
 }
 
-int app_main(int argc, char **argv, const char *name, const struct route *routes, size_t nroutes)
+int app_main(int argc, char **argv, const struct responder *responder)
 {
-	struct app app = { .name = name, .routes = routes, .nroutes = nroutes };
+	const char *name = responder->name;
+	struct app app = { .name = name, .responder = responder };
 	const char *listen_addr = NULL;
 	int check_only = 0, rc, listen_fd = 0;
 	struct sigaction sa;
@@ -373,6 +436,12 @@ int app_main(int argc, char **argv, const char *name, const struct route *routes
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--check-config") == 0) {
 			check_only = 1;
+		} else if (strcmp(argv[i], "--list-routes") == 0) {
+			if (routes_list(stdout) != 0) {
+				fprintf(stderr, "%s: cannot write the route list\n", name);
+				return 1;
+			}
+			return 0;
 		} else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
 			listen_addr = argv[++i];
 		} else if (strcmp(argv[i], "--help") == 0) {

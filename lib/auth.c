@@ -3,10 +3,10 @@
  */
 #include "auth.h"
 
+#include "app.h"
 #include "cookie.h"
 #include "log.h"
 #include "revocation.h"
-#include "user.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,41 +54,6 @@ int auth_token(const struct request *req, char *out, size_t outlen, int *via_coo
 		return 1;
 	}
 	return 0;
-}
-
-enum auth_result auth_require(struct ctx *c, struct auth *a, char **user_cached)
-{
-	char token[TOKEN_MAX_LEN + 1], key[96];
-	enum token_result tr;
-	enum revoke_state st;
-
-	if (user_cached != NULL)
-		*user_cached = NULL;
-	if (!auth_token(c->req, token, sizeof(token), &a->via_cookie))
-		return AUTH_MISSING;
-	tr = token_verify(c->cfg, token, (long)time(NULL), &a->claims);
-	explicit_bzero(token, sizeof(token));
-	if (tr != TOKEN_OK) {
-		if (log_enabled(LOG_DEBUG)) {
-			cJSON *f = cJSON_CreateObject();
-
-			cJSON_AddStringToObject(f, "request_id", c->req->id);
-			cJSON_AddStringToObject(f, "reason", token_result_name(tr));
-			log_event(LOG_DEBUG, "access token refused", f);
-		}
-		return AUTH_INVALID;
-	}
-	user_cache_key(a->claims.sub, key, sizeof(key));
-	st = revoke_check(c->app, a->claims.sid, user_cached != NULL ? key : NULL, user_cached);
-	if (st != REVOKE_LIVE) {
-		if (user_cached != NULL) {
-			free(*user_cached);
-			*user_cached = NULL;
-		}
-		return st == REVOKE_REVOKED ? AUTH_REVOKED : AUTH_UNAVAILABLE;
-	}
-	snprintf(c->req->user_id, sizeof(c->req->user_id), "%s", a->claims.sub);
-	return AUTH_OK;
 }
 
 void auth_reply(struct ctx *c, enum auth_result r)
@@ -156,6 +121,13 @@ void auth_begin(struct ctx *c, struct auth_pending *p)
 	tr = token_verify(c->cfg, token, (long)time(NULL), &p->a.claims);
 	explicit_bzero(token, sizeof(token));
 	p->result = tr == TOKEN_OK ? AUTH_OK : AUTH_INVALID;
+	if (tr != TOKEN_OK && log_enabled(LOG_DEBUG)) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f, "request_id", c->req->id);
+		cJSON_AddStringToObject(f, "reason", token_result_name(tr));
+		log_event(LOG_DEBUG, "access token refused", f);
+	}
 }
 
 void auth_queue(struct ctx *c, struct auth_pending *p, const char *const *keys, int n)

@@ -5,14 +5,19 @@
  * A token comes from `Authorization: Bearer` or, failing that, the
  * `__Host-access` cookie.  It is verified (algorithm pinned first, then
  * signature, iss, aud, exp; see token.h) and its session checked against
- * revocation (see revocation.h) - one Redis round trip on the common path,
- * no PostgreSQL.
+ * revocation (see revocation.h) - on the request's one Redis round trip on
+ * the common path, no PostgreSQL.
  */
 #ifndef PORTCULLIS_AUTH_H
 #define PORTCULLIS_AUTH_H
 
-#include "app.h"
+#include "redis.h"
 #include "token.h"
+
+#include <stddef.h>
+
+struct ctx;
+struct request;
 
 enum auth_result {
 	AUTH_OK,
@@ -35,28 +40,23 @@ struct auth {
 int auth_token(const struct request *req, char *out, size_t outlen, int *via_cookie);
 
 /*
- * Authenticates the request.  On AUTH_OK fills `a` and the request's
- * user_id.  With `user_cached` (may be NULL), the user's cached record
- * (user.h) rides on the same Redis round trip as the revocation check:
- * `*user_cached` is then its JSON (malloc'd, caller frees) or NULL.
- */
-enum auth_result auth_require(struct ctx *c, struct auth *a, char **user_cached);
-
-/*
- * The same check in two halves, for a route's prefetch hook, so that the
- * revocation lookup (and whatever else the handler needs from Redis) rides
- * on the request's one Redis round trip:
+ * The check in three steps, so that the revocation lookup (and whatever
+ * else the route's handler needs from Redis) rides on the request's one
+ * Redis round trip; app.c runs them for every route whose auth is
+ * ROUTE_AUTH_TOKEN:
  *
- *   prefetch:  auth_begin(c, p);  ...build keys from p->a.claims.sub...;
- *              auth_queue(c, p, keys, n);
- *   handler:   r = auth_finish(c, p, replies);   (replies[i] for keys[i])
+ *   auth_begin(c, p);                 the token, verified locally
+ *   ...the route's hook names keys from p->a.claims...
+ *   auth_queue(c, p, keys, n);        MGET <revocation key> <ready> keys...
+ *   ...the pipe is flushed with the rate limit's script...
+ *   r = auth_finish(c, p, replies);   replies[i] for keys[i]
  *
- * auth_begin() verifies the token locally; auth_queue() appends
- * `MGET <revocation key> keys...` when Redis is in sync; auth_finish() reads
- * the reply, or asks PostgreSQL when Redis could not answer (then every
- * replies[i] is NULL: it sets each of the `n` replies auth_queue() was
- * given, also when the MGET could not be queued - Redis down or not in
- * sync).  Replies are owned by the request's pipe.
+ * auth_queue() appends the MGET only when Redis is in sync; auth_finish()
+ * reads its reply, or asks PostgreSQL when Redis could not answer (then
+ * every replies[i] is NULL: it sets each of the `n` replies auth_queue()
+ * was given, also when the MGET could not be queued - Redis down or not in
+ * sync).  Replies are owned by the request's pipe.  On AUTH_OK the
+ * request's user_id is set.
  */
 #define AUTH_EXTRA_MAX 4
 
@@ -72,7 +72,7 @@ void auth_begin(struct ctx *c, struct auth_pending *p);
 void auth_queue(struct ctx *c, struct auth_pending *p, const char *const *keys, int n);
 enum auth_result auth_finish(struct ctx *c, struct auth_pending *p, const redisReply **replies);
 
-/* Answers 401 unauthenticated or 503 for a failed auth_require(). */
+/* Answers 401 unauthenticated or 503 for a failed check. */
 void auth_reply(struct ctx *c, enum auth_result r);
 
 /*

@@ -407,8 +407,10 @@ void kv_cache_written(struct app *app, const char *user, const char *key, long l
 	free(payload);
 }
 
-int kv_cache_on_reconnect(struct app *app, int outage_seen)
+int kv_cache_on_reconnect(struct app *app)
 {
+	int outage_seen = app->redis.outage_seen;
+
 	/*
 	 * A process that saw Redis fail may have written without moving a
 	 * stamp (`dirty`), or read around it: it moves the epoch.  Any process

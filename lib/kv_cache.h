@@ -71,10 +71,11 @@ void kv_cache_written(struct app *app, const char *user, const char *key, long l
     const struct kv_item *item);
 
 /*
- * The new-connection step: moves the epoch forward (see above).  0, or -1
- * (to be retried before Redis is trusted).
+ * The new-connection step (a responder's redis_connect_hook, app.h): moves
+ * the epoch forward (see above).  0, or -1 (to be retried before Redis is
+ * trusted).
  */
-int kv_cache_on_reconnect(struct app *app, int outage_seen);
+int kv_cache_on_reconnect(struct app *app);
 
 
 #endif

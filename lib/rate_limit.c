@@ -91,17 +91,6 @@ void rl_gcra(int64_t now_us, int64_t *tat_us, long limit, long window, struct rl
 	decide(1, next - now_us, limit, window, d);
 }
 
-enum rl_policy rl_policy_for(const char *method, const char *path)
-{
-	if (strcmp(path, "/api/health") == 0 || strcmp(path, "/api/ready") == 0)
-		return POLICY_NONE;
-	if (strcmp(method, "POST") == 0 && strncmp(path, "/api/auth/", 10) == 0)
-		return POLICY_AUTH;
-	if (strcmp(path, "/api") == 0 || strncmp(path, "/api/", 5) == 0)
-		return POLICY_API;
-	return POLICY_NONE;
-}
-
 const char *rl_policy_name(enum rl_policy p)
 {
 	return p == POLICY_AUTH ? "auth" : p == POLICY_API ? "api" : "none";

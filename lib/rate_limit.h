@@ -48,9 +48,6 @@ struct rl_decision {
  */
 void rl_gcra(int64_t now_us, int64_t *tat_us, long limit, long window, struct rl_decision *d);
 
-/* Which policy a request falls under: the contract's table. */
-enum rl_policy rl_policy_for(const char *method, const char *path);
-
 /* The policy's name ("auth", "api"). */
 const char *rl_policy_name(enum rl_policy p);
 

@@ -185,33 +185,6 @@ enum revoke_state revoke_from_reply(struct app *app, const char *sid, const redi
 	return rv->type == REDIS_REPLY_NIL ? REVOKE_LIVE : REVOKE_REVOKED;
 }
 
-enum revoke_state revoke_check(struct app *app, const char *sid, const char *extra_key,
-    char **extra)
-{
-	redisContext *c = redis_synced(&app->redis);
-	char key[128];
-	const char *argv[4] = { "MGET", key, REVOKE_READY_KEY, extra_key };
-	redisReply *rep;
-	enum revoke_state st;
-
-	if (extra != NULL)
-		*extra = NULL;
-	if (c == NULL || !redis_trusted)
-		return revoke_check_postgres(app, sid);
-	revoke_key(sid, key, sizeof(key));
-	rep = redis_command_argv(&app->redis, extra_key != NULL ? 4 : 3, argv, NULL);
-	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2) {
-		freeReplyObject(rep);
-		return revoke_check_postgres(app, sid);
-	}
-	st = revoke_from_reply(app, sid, rep->element[0], rep->element[1]);
-	if (st != REVOKE_UNAVAILABLE && extra != NULL && extra_key != NULL && rep->elements == 3 &&
-	    rep->element[2]->type == REDIS_REPLY_STRING)
-		*extra = strndup(rep->element[2]->str, rep->element[2]->len);
-	freeReplyObject(rep);
-	return st;
-}
-
 void revoke_publish(struct app *app, const char *const *sids, size_t n)
 {
 	redisContext *c;

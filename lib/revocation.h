@@ -47,18 +47,11 @@ enum revoke_state {
 
 /*
  * Replays the revocations of the last access-token lifetime from
- * PostgreSQL into a fresh Redis connection (part of the connection hook
- * app.c installs).  0, or -1 (to be retried before Redis is trusted).
+ * PostgreSQL into a fresh Redis connection (a responder's
+ * redis_connect_hook, app.h).  0, or -1 (to be retried before Redis is
+ * trusted).
  */
 int revoke_replay(struct app *app);
-
-/*
- * Whether session `sid` is revoked.  With `extra_key` (may be NULL) the same
- * Redis round trip also fetches that key into `*extra` (malloc'd, caller
- * frees; NULL when absent or when Redis was not used).
- */
-enum revoke_state revoke_check(struct app *app, const char *sid, const char *extra_key,
-    char **extra);
 
 /*
  * The state from the replies to `GET <revocation key>` and `GET

@@ -70,3 +70,14 @@ enum route_result route_match(const struct route *routes, size_t n, const char *
 	}
 	return path_known ? ROUTE_METHOD_NOT_ALLOWED : ROUTE_NOT_FOUND;
 }
+
+int route_key_add(struct route_keys *k, const char *key)
+{
+	size_t len = strlen(key);
+
+	if (k->n < 0 || k->n >= ROUTE_KEYS_MAX || len >= ROUTE_KEY_LEN)
+		return -1;
+	memcpy(k->key[k->n], key, len + 1);
+	k->n++;
+	return 0;
+}

@@ -6,10 +6,12 @@
  *   PUT    /api/data/{key}            create or replace, If-Match / If-None-Match
  *   DELETE /api/data/{key}            delete, If-Match
  *
- * The user is the token's `sub`.  A GET's Redis work - revocation, the
- * cache epoch and version stamp, the cached entry - rides on the request's
- * one Redis round trip with the rate limit (see kv_cache.h), so a value
- * served from memory costs no PostgreSQL query and one Redis round trip.
+ * The user is the token's `sub`: every route needs a token, which app.c
+ * checks before the handler runs (lib/routes.def).  A GET's Redis work -
+ * revocation, the cache epoch and version stamp, the cached entry - rides
+ * on the request's one Redis round trip with the rate limit: its hook
+ * names the cache's keys (see kv_cache.h), so a value served from memory
+ * costs no PostgreSQL query and one Redis round trip.
  */
 #include "app.h"
 #include "auth.h"
@@ -17,6 +19,8 @@
 #include "json_body.h"
 #include "kv_cache.h"
 #include "kv_store.h"
+#include "revocation.h"
+#include "routes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,64 +29,22 @@
 #define LIST_DEFAULT 100
 #define LIST_MAX 1000
 
-/* What the prefetch hook leaves for the handler of the same request. */
-static struct {
-	struct auth_pending auth;
-	int key_ok;
-	char key[KV_KEY_MAX + 1];
-	struct kv_lookup lookup;
-} pre;
-
-static void key_invalid(struct ctx *c)
+/*
+ * The route's key, decoded from the raw segment into `key` (KV_KEY_MAX + 1
+ * bytes); answers 422 and returns -1 when it is not a valid key.
+ */
+static int route_key(struct ctx *c, char *key)
 {
-	cJSON *fields = cJSON_CreateObject();
+	cJSON *fields;
 
+	memset(key, 0, KV_KEY_MAX + 1);
+	if (c->param != NULL && kv_key_decode(c->param, c->param_len, key) == 0)
+		return 0;
+	fields = cJSON_CreateObject();
 	cJSON_AddStringToObject(fields, "key", "invalid_format");
 	resp_error(c->resp, c->req, 422, "validation_failed", "key is not in the expected format",
 	    fields);
-}
-
-static void prefetch_auth_and_key(struct ctx *c, int want_lookup)
-{
-	memset(&pre.key, 0, sizeof(pre.key));
-	pre.key_ok = c->param != NULL && kv_key_decode(c->param, c->param_len, pre.key) == 0;
-	auth_begin(c, &pre.auth);
-	if (pre.auth.result != AUTH_OK)
-		return;
-	if (want_lookup && pre.key_ok) {
-		kv_cache_lookup_keys(c->app, pre.auth.a.claims.sub, pre.key, &pre.lookup);
-		auth_queue(c, &pre.auth, pre.lookup.key_ptrs, pre.lookup.n);
-	} else {
-		pre.lookup.n = 0;
-		auth_queue(c, &pre.auth, NULL, 0);
-	}
-}
-
-static void prefetch_read(struct ctx *c)
-{
-	prefetch_auth_and_key(c, 1);
-}
-
-static void prefetch_write(struct ctx *c)
-{
-	prefetch_auth_and_key(c, 0);
-}
-
-static void prefetch_list(struct ctx *c)
-{
-	prefetch_auth_and_key(c, 0);
-}
-
-/* Authenticates from the prefetched state; answers and returns 0 on failure. */
-static int authenticated(struct ctx *c, const redisReply **replies)
-{
-	enum auth_result ar = auth_finish(c, &pre.auth, replies);
-
-	if (ar != AUTH_OK) {
-		auth_reply(c, ar);
-		return 0;
-	}
-	return 1;
+	return -1;
 }
 
 static void etag(struct ctx *c, long long version)
@@ -135,23 +97,44 @@ static void conditions(struct ctx *c, struct kv_cond *cond)
 	    &cond->if_none_match_any, &cond->if_none_match_n, cond->if_none_match_v);
 }
 
+/*
+ * GET /api/data/{key}'s hook: the cache's keys for this user's key, read on
+ * the request's round trip; the lookup stays with the request for get_item.
+ */
+static void get_item_keys(struct ctx *c, struct route_keys *keys)
+{
+	char key[KV_KEY_MAX + 1] = "";
+	struct kv_lookup *l;
+
+	if (c->param == NULL || kv_key_decode(c->param, c->param_len, key) != 0 ||
+	    (l = malloc(sizeof(*l))) == NULL)
+		return; /* get_item answers 422, or reads PostgreSQL */
+	kv_cache_lookup_keys(c->app, c->auth.claims.sub, key, l);
+	for (int i = 0; i < l->n; i++) {
+		if (route_key_add(keys, l->key_ptrs[i]) != 0) {
+			keys->n = 0;
+			free(l);
+			return;
+		}
+	}
+	c->hook_state = l;
+}
+
 static void get_item(struct ctx *c)
 {
-	const redisReply *replies[3] = { NULL, NULL, NULL };
+	const struct kv_lookup *l = c->hook_state;
+	char key[KV_KEY_MAX + 1];
 	struct kv_item item;
 	struct kv_cond cond;
 	enum kv_result r;
 	enum kv_tier tier;
 	int matched;
 
-	if (!authenticated(c, replies))
+	if (route_key(c, key) != 0)
 		return;
-	if (!pre.key_ok) {
-		key_invalid(c);
-		return;
-	}
-	r = kv_cache_get(c->app, pre.auth.a.claims.sub, pre.key, &pre.lookup,
-	    pre.auth.index >= 0 ? replies : NULL, &item, &tier);
+	/* Without the hook's lookup (out of memory), or Redis' answer: PostgreSQL. */
+	r = kv_cache_get(c->app, c->auth.claims.sub, key, l, l != NULL ? c->fetched : NULL, &item,
+	    &tier);
 	if (r != KV_OK) {
 		reply_failure(c, r);
 		return;
@@ -176,15 +159,11 @@ static void put_item(struct ctx *c)
 	struct kv_cond cond;
 	enum body_result br;
 	enum kv_result r;
-	char *value;
+	char key[KV_KEY_MAX + 1], *value;
 	size_t len;
 
-	if (!authenticated(c, NULL) || auth_refuse_cross_site(c, pre.auth.a.via_cookie))
+	if (route_key(c, key) != 0)
 		return;
-	if (!pre.key_ok) {
-		key_invalid(c);
-		return;
-	}
 	/* DATA_MAX_VALUE_BYTES limits the body as sent. */
 	br = body_read_json(c->req, (size_t)c->cfg->data_max_value_bytes);
 	if (br != BODY_JSON_OK) {
@@ -196,11 +175,11 @@ static void put_item(struct ctx *c)
 	len = body_compact(c->req->body, c->req->body_len, value);
 	value[len] = '\0';
 	conditions(c, &cond);
-	r = kv_put(c->app, pre.auth.a.claims.sub, pre.key, value, len, &cond, &item);
+	r = kv_put(c->app, c->auth.claims.sub, key, value, len, &cond, &item);
 	if (r == KV_OK || r == KV_CREATED) {
 		item.value = value;
 		item.value_len = len;
-		kv_cache_written(c->app, pre.auth.a.claims.sub, pre.key, item.version, &item);
+		kv_cache_written(c->app, c->auth.claims.sub, key, item.version, &item);
 		reply_item(c, r == KV_CREATED ? 201 : 200, &item);
 	} else {
 		reply_failure(c, r);
@@ -213,20 +192,17 @@ static void delete_item(struct ctx *c)
 	struct kv_cond cond;
 	enum kv_result r;
 	long long version = 0;
+	char key[KV_KEY_MAX + 1];
 
-	if (!authenticated(c, NULL) || auth_refuse_cross_site(c, pre.auth.a.via_cookie))
+	if (route_key(c, key) != 0)
 		return;
-	if (!pre.key_ok) {
-		key_invalid(c);
-		return;
-	}
 	conditions(c, &cond);
-	r = kv_delete(c->app, pre.auth.a.claims.sub, pre.key, &cond, &version);
+	r = kv_delete(c->app, c->auth.claims.sub, key, &cond, &version);
 	if (r != KV_OK) {
 		reply_failure(c, r);
 		return;
 	}
-	kv_cache_written(c->app, pre.auth.a.claims.sub, pre.key, version, NULL);
+	kv_cache_written(c->app, c->auth.claims.sub, key, version, NULL);
 	resp_empty(c->resp, 204);
 }
 
@@ -248,8 +224,6 @@ static void list_items(struct ctx *c)
 	enum kv_result r;
 	int found, more;
 
-	if (!authenticated(c, NULL))
-		return;
 	found = req_query_param(c->req, "limit", text, sizeof(text));
 	if (found != 0) {
 		char *end = text; /* read below even when strtol is not called */
@@ -273,7 +247,7 @@ static void list_items(struct ctx *c)
 		}
 		after[n] = '\0';
 	}
-	r = kv_list(c->app, pre.auth.a.claims.sub, after, limit, &items, &more);
+	r = kv_list(c->app, c->auth.claims.sub, after, limit, &items, &more);
 	if (r != KV_OK) {
 		reply_failure(c, r);
 		return;
@@ -292,14 +266,20 @@ static void list_items(struct ctx *c)
 	resp_json(c->resp, c->req, 200, o);
 }
 
+#define ROUTE_SELF_data ROUTE_PROBE
 static const struct route routes[] = {
-	{ "GET", "/api/data", POLICY_API, list_items, prefetch_list },
-	{ "GET", "/api/data/{key}", POLICY_API, get_item, prefetch_read },
-	{ "PUT", "/api/data/{key}", POLICY_API, put_item, prefetch_write },
-	{ "DELETE", "/api/data/{key}", POLICY_API, delete_item, prefetch_write },
+#define ROUTE ROUTES_OF
+#include "routes.def"
+};
+
+static const struct responder responder = {
+	.name = "data",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
+	.on_redis_connect = { revoke_replay, kv_cache_on_reconnect },
 };
 
 int main(int argc, char **argv)
 {
-	return app_main(argc, argv, "data", routes, sizeof(routes) / sizeof(routes[0]));
+	return app_main(argc, argv, &responder);
 }

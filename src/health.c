@@ -8,6 +8,7 @@
  */
 #include "app.h"
 #include "revocation.h"
+#include "routes.h"
 
 #include <cJSON.h>
 
@@ -39,12 +40,21 @@ static void ready(struct ctx *c)
 	resp_json(c->resp, c->req, pg ? 200 : 503, body);
 }
 
+#define ROUTE_SELF_health ROUTE_PROBE
 static const struct route routes[] = {
-	{ "GET", "/api/health", POLICY_NONE, health, NULL },
-	{ "GET", "/api/ready", POLICY_NONE, ready, NULL },
+#define ROUTE ROUTES_OF
+#include "routes.def"
+};
+
+/* The replay also reads Redis' eviction policy, which /api/ready reports. */
+static const struct responder responder = {
+	.name = "health",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
+	.on_redis_connect = { revoke_replay },
 };
 
 int main(int argc, char **argv)
 {
-	return app_main(argc, argv, "health", routes, sizeof(routes) / sizeof(routes[0]));
+	return app_main(argc, argv, &responder);
 }

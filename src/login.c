@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "login_guard.h"
 #include "password.h"
+#include "routes.h"
 #include "session_list.h"
 #include "session_reply.h"
 #include "session_store.h"
@@ -195,11 +196,19 @@ out:
 	valid_values_free(v, 3);
 }
 
+#define ROUTE_SELF_login ROUTE_PROBE
 static const struct route routes[] = {
-	{ "POST", "/api/auth/login", POLICY_AUTH, login, NULL },
+#define ROUTE ROUTES_OF
+#include "routes.def"
+};
+
+static const struct responder responder = {
+	.name = "login",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
 };
 
 int main(int argc, char **argv)
 {
-	return app_main(argc, argv, "login", routes, sizeof(routes) / sizeof(routes[0]));
+	return app_main(argc, argv, &responder);
 }

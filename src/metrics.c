@@ -14,6 +14,7 @@
 #include "app.h"
 #include "crypto.h"
 #include "metrics.h"
+#include "routes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -83,11 +84,19 @@ static void metrics(struct ctx *c)
 	resp_text(c->resp, 200, METRICS_CONTENT_TYPE, text, len);
 }
 
+#define ROUTE_SELF_metrics ROUTE_PROBE
 static const struct route routes[] = {
-	{ "*", "/metrics", POLICY_NONE, metrics, NULL },
+#define ROUTE ROUTES_OF
+#include "routes.def"
+};
+
+static const struct responder responder = {
+	.name = "metrics",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
 };
 
 int main(int argc, char **argv)
 {
-	return app_main(argc, argv, "metrics", routes, sizeof(routes) / sizeof(routes[0]));
+	return app_main(argc, argv, &responder);
 }

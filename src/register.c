@@ -11,6 +11,7 @@
 #include "denylist.h"
 #include "json_body.h"
 #include "password.h"
+#include "routes.h"
 #include "user.h"
 #include "validate.h"
 
@@ -80,11 +81,19 @@ out:
 	explicit_bzero(hash, sizeof(hash));
 }
 
+#define ROUTE_SELF_register ROUTE_PROBE
 static const struct route routes[] = {
-	{ "POST", "/api/auth/register", POLICY_AUTH, register_user, NULL },
+#define ROUTE ROUTES_OF
+#include "routes.def"
+};
+
+static const struct responder responder = {
+	.name = "register",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
 };
 
 int main(int argc, char **argv)
 {
-	return app_main(argc, argv, "register", routes, sizeof(routes) / sizeof(routes[0]));
+	return app_main(argc, argv, &responder);
 }

@@ -14,7 +14,10 @@
  * The cookie transport is used unless the request says otherwise (a
  * refresh token in the body, an Authorization: Bearer header).  A
  * cookie-authenticated write from a foreign Origin is refused before
- * anything changes (auth_refuse_cross_site()).
+ * anything changes (auth_refuse_cross_site()).  The routes that need an
+ * access token get it checked by app.c before their handler runs
+ * (lib/routes.def), on the request's one Redis round trip; refresh and
+ * logout read their tokens themselves.
  */
 #include "account.h"
 #include "app.h"
@@ -22,11 +25,13 @@
 #include "cookie.h"
 #include "denylist.h"
 #include "json_body.h"
+#include "kv_cache.h"
 #include "log.h"
 #include "metrics.h"
 #include "login_guard.h"
 #include "password.h"
 #include "revocation.h"
+#include "routes.h"
 #include "session_list.h"
 #include "session_reply.h"
 #include "session_store.h"
@@ -197,20 +202,11 @@ static void change_password(struct ctx *c)
 	size_t current_len = 0, fresh_len = 0;
 	unsigned char name_hash[CRYPTO_SHA256_LEN];
 	PGresult *res = NULL;
-	struct auth a;
-	enum auth_result ar;
 	enum body_result br;
 	enum db_status st;
 	int locked, ok;
 	long retry_after;
 
-	ar = auth_require(c, &a, NULL);
-	if (ar == AUTH_OK && auth_refuse_cross_site(c, a.via_cookie))
-		return;
-	if (ar != AUTH_OK) {
-		auth_reply(c, ar);
-		return;
-	}
 	br = body_read_json(c->req, (size_t)c->cfg->max_body_bytes);
 	if (br != BODY_JSON_OK) {
 		body_reply_error(c, br);
@@ -226,7 +222,7 @@ static void change_password(struct ctx *c)
 	fresh = v[1].s;
 	fresh_len = v[1].len;
 
-	params[0] = a.claims.sub;
+	params[0] = c->auth.claims.sub;
 	st = db_exec(&c->app->db, "SELECT username, password_hash FROM users WHERE id = $1::uuid", 1,
 	    params, &res, NULL);
 	if (st != DB_OK)
@@ -260,7 +256,7 @@ static void change_password(struct ctx *c)
 	}
 	if (pw_hash(fresh, fresh_len, (int)c->cfg->bcrypt_cost, hash) != 0)
 		goto out;
-	switch (sess_change_password(c->app, a.claims.sub, hash)) {
+	switch (sess_change_password(c->app, c->auth.claims.sub, hash)) {
 	case SESS_OK:
 		break;
 	case SESS_DOWN:
@@ -273,7 +269,7 @@ static void change_password(struct ctx *c)
 		cJSON *f = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(f, "request_id", c->req->id);
-		cJSON_AddStringToObject(f, "user_id", a.claims.sub);
+		cJSON_AddStringToObject(f, "user_id", c->auth.claims.sub);
 		log_event(LOG_INFO, "password changed: every session revoked", f);
 	}
 	cookie_clear_session(c->resp);
@@ -287,39 +283,27 @@ out:
 	valid_values_free(v, 2);
 }
 
-/* GET /api/me: its Redis work (revocation + the user's record) rides on the request's round trip. */
-static struct auth_pending me_auth;
-
-static void me_prefetch(struct ctx *c)
+/* GET /api/me's hook: the user's cached record rides on the request's round trip. */
+static void me_keys(struct ctx *c, struct route_keys *keys)
 {
 	char key[96];
-	const char *keys[1] = { key };
 
-	auth_begin(c, &me_auth);
-	if (me_auth.result != AUTH_OK)
-		return;
-	user_cache_key(me_auth.a.claims.sub, key, sizeof(key));
-	auth_queue(c, &me_auth, keys, 1);
+	user_cache_key(c->auth.claims.sub, key, sizeof(key));
+	(void)route_key_add(keys, key); /* it fits; without it, me() reads PostgreSQL */
 }
 
 static void me(struct ctx *c)
 {
-	const redisReply *cached[1] = { NULL };
-	enum auth_result ar;
+	const redisReply *cached = c->fetched[0];
 	struct user u;
 	cJSON *answer;
 	int found = 0;
 
-	ar = auth_finish(c, &me_auth, cached);
-	if (ar != AUTH_OK) {
-		auth_reply(c, ar);
-		return;
-	}
-	if (cached[0] != NULL && cached[0]->type == REDIS_REPLY_STRING &&
-	    user_parse(cached[0]->str, &u) == 0 && strcmp(u.id, me_auth.a.claims.sub) == 0)
+	if (cached != NULL && cached->type == REDIS_REPLY_STRING && user_parse(cached->str, &u) == 0 &&
+	    strcmp(u.id, c->auth.claims.sub) == 0)
 		found = 1;
 	if (!found) {
-		switch (user_load(c->app, me_auth.a.claims.sub, &u, &found)) {
+		switch (user_load(c->app, c->auth.claims.sub, &u, &found)) {
 		case DB_OK:
 			break;
 		case DB_DOWN:
@@ -337,36 +321,6 @@ static void me(struct ctx *c)
 	answer = cJSON_CreateObject();
 	cJSON_AddItemToObject(answer, "user", user_json(&u));
 	resp_json(c->resp, c->req, 200, answer);
-}
-
-/*
- * The routes below check the access token on the request's one Redis round
- * trip (revocation), like GET /api/me.
- */
-static struct auth_pending pending;
-
-static void auth_prefetch(struct ctx *c)
-{
-	auth_begin(c, &pending);
-	auth_queue(c, &pending, NULL, 0);
-}
-
-/*
- * Finishes the prefetched check; for a change (`write`), a cookie-authenticated
- * request from a foreign Origin is refused before anything is touched.
- * Returns 1 when it answered.
- */
-static int refused(struct ctx *c, int write)
-{
-	enum auth_result ar = auth_finish(c, &pending, NULL);
-
-	if (ar == AUTH_OK && write && auth_refuse_cross_site(c, pending.a.via_cookie))
-		return 1;
-	if (ar != AUTH_OK) {
-		auth_reply(c, ar);
-		return 1;
-	}
-	return 0;
 }
 
 /* Answers a failed slist_*() call; returns 1 when it answered. */
@@ -392,8 +346,7 @@ static void list_sessions(struct ctx *c)
 {
 	cJSON *list = NULL, *answer;
 
-	if (refused(c, 0) ||
-	    slist_failed(c, slist_query(c->app, pending.a.claims.sub, pending.a.claims.sid, &list)))
+	if (slist_failed(c, slist_query(c->app, c->auth.claims.sub, c->auth.claims.sid, &list)))
 		return;
 	answer = cJSON_CreateObject();
 	if (answer == NULL || !cJSON_AddItemToObject(answer, "sessions", list)) {
@@ -409,8 +362,6 @@ static void end_session(struct ctx *c)
 {
 	char sid[37];
 
-	if (refused(c, 1))
-		return;
 	/* Not a session id at all: as unknown as another user's. */
 	if (!slist_id_valid(c->param, c->param_len)) {
 		slist_failed(c, SLIST_NOT_FOUND);
@@ -419,18 +370,17 @@ static void end_session(struct ctx *c)
 	for (size_t i = 0; i < 36; i++)
 		sid[i] = (char)(c->param[i] >= 'A' && c->param[i] <= 'F' ? c->param[i] + 32 : c->param[i]);
 	sid[36] = '\0';
-	if (slist_failed(c, slist_end(c->app, pending.a.claims.sub, sid)))
+	if (slist_failed(c, slist_end(c->app, c->auth.claims.sub, sid)))
 		return;
 	/* Ending the current session is its logout. */
-	if (strcmp(sid, pending.a.claims.sid) == 0)
+	if (strcmp(sid, c->auth.claims.sid) == 0)
 		cookie_clear_session(c->resp);
 	resp_empty(c->resp, 204);
 }
 
 static void end_other_sessions(struct ctx *c)
 {
-	if (refused(c, 1) ||
-	    slist_failed(c, slist_end_others(c->app, pending.a.claims.sub, pending.a.claims.sid)))
+	if (slist_failed(c, slist_end_others(c->app, c->auth.claims.sub, c->auth.claims.sid)))
 		return;
 	resp_empty(c->resp, 204);
 }
@@ -449,8 +399,6 @@ static void delete_me(struct ctx *c)
 	int locked, ok;
 	long retry_after;
 
-	if (refused(c, 1))
-		return;
 	br = body_read_json(c->req, (size_t)c->cfg->max_body_bytes);
 	if (br != BODY_JSON_OK) {
 		body_reply_error(c, br);
@@ -459,7 +407,7 @@ static void delete_me(struct ctx *c)
 	/* Checked on the exact bytes: a password keeps its U+0000 (validate.h). */
 	if (valid_reply(c, valid_body(c->req->body, c->req->body_len, fields, 1, v)))
 		goto out;
-	params[0] = pending.a.claims.sub;
+	params[0] = c->auth.claims.sub;
 	st = db_exec(&c->app->db, "SELECT username, password_hash FROM users WHERE id = $1::uuid",
 	    1, params, &res, NULL);
 	if (st != DB_OK)
@@ -489,7 +437,7 @@ static void delete_me(struct ctx *c)
 		resp_error(c->resp, c->req, 401, "invalid_credentials", "the password is wrong", NULL);
 		goto out;
 	}
-	switch (account_delete(c->app, pending.a.claims.sub, PQgetvalue(res, 0, 1), name_hash)) {
+	switch (account_delete(c->app, c->auth.claims.sub, PQgetvalue(res, 0, 1), name_hash)) {
 	case ACCOUNT_OK:
 		break;
 	case ACCOUNT_CHANGED:
@@ -512,18 +460,21 @@ out:
 	valid_values_free(v, 1);
 }
 
+#define ROUTE_SELF_session ROUTE_PROBE
 static const struct route routes[] = {
-	{ "POST", "/api/auth/refresh", POLICY_AUTH, refresh, NULL },
-	{ "POST", "/api/auth/logout", POLICY_AUTH, logout, NULL },
-	{ "POST", "/api/auth/password", POLICY_AUTH, change_password, NULL },
-	{ "GET", "/api/me", POLICY_API, me, me_prefetch },
-	{ "DELETE", "/api/me", POLICY_API, delete_me, auth_prefetch },
-	{ "GET", "/api/sessions", POLICY_API, list_sessions, auth_prefetch },
-	{ "DELETE", "/api/sessions", POLICY_API, end_other_sessions, auth_prefetch },
-	{ "DELETE", "/api/sessions/{id}", POLICY_API, end_session, auth_prefetch },
+#define ROUTE ROUTES_OF
+#include "routes.def"
+};
+
+/* Revocations to replay; an account's deletion also writes data stamps (kv_cache.h). */
+static const struct responder responder = {
+	.name = "session",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
+	.on_redis_connect = { revoke_replay, kv_cache_on_reconnect },
 };
 
 int main(int argc, char **argv)
 {
-	return app_main(argc, argv, "session", routes, sizeof(routes) / sizeof(routes[0]));
+	return app_main(argc, argv, &responder);
 }

@@ -14,34 +14,13 @@
 #include "request.h"
 #include "response.h"
 #include "router.h"
+#include "routes.h"
 #include "token.h"
 #include "fake_io.h"
 #include "fuzz.h"
 
 #define HASH_KEY "fuzz-ip-hash-key-0123456789abcdef"
 #define NPIECES 8
-
-/* Every route of every responder (handlers are never called here). */
-static const struct route routes[] = {
-	{ "GET", "/api/health", POLICY_NONE, NULL, NULL },
-	{ "GET", "/api/ready", POLICY_NONE, NULL, NULL },
-	{ "POST", "/api/auth/login", POLICY_AUTH, NULL, NULL },
-	{ "POST", "/api/auth/register", POLICY_AUTH, NULL, NULL },
-	{ "POST", "/api/auth/refresh", POLICY_AUTH, NULL, NULL },
-	{ "POST", "/api/auth/logout", POLICY_AUTH, NULL, NULL },
-	{ "POST", "/api/auth/password", POLICY_AUTH, NULL, NULL },
-	{ "GET", "/api/me", POLICY_API, NULL, NULL },
-	{ "DELETE", "/api/me", POLICY_API, NULL, NULL },
-	{ "GET", "/api/sessions", POLICY_API, NULL, NULL },
-	{ "DELETE", "/api/sessions", POLICY_API, NULL, NULL },
-	{ "DELETE", "/api/sessions/{id}", POLICY_API, NULL, NULL },
-	{ "GET", "/api/data", POLICY_API, NULL, NULL },
-	{ "GET", "/api/data/{key}", POLICY_API, NULL, NULL },
-	{ "PUT", "/api/data/{key}", POLICY_API, NULL, NULL },
-	{ "DELETE", "/api/data/{key}", POLICY_API, NULL, NULL },
-	{ "*", "/metrics", POLICY_NONE, NULL, NULL },
-};
-#define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 static const char *const names[NPIECES] = {
 	"REQUEST_METHOD", "REQUEST_URI", "REMOTE_ADDR", "HTTP_X_FORWARDED_FOR",
@@ -111,7 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(reqid_valid(req.id));
 	FUZZ_ASSERT(strlen(req.path) <= REQ_PATH_MAX && strlen(req.method) <= REQ_METHOD_MAX);
 	if (req.method[0] != '\0' && !req.path_too_long) {
-		rr = route_match(routes, NROUTES, req.method, req.path, &m);
+		/* Every route of every responder (the manifest; no handler is called). */
+		rr = route_match(routes_manifest, routes_manifest_n, req.method, req.path, &m);
 		check_route(&req, rr, &m);
 		if (rr == ROUTE_METHOD_NOT_ALLOWED) {
 			resp_header(&resp, "Allow", m.allow);

@@ -1,13 +1,14 @@
 /*
  * test_rate_limit.c - unit tests of lib/rate_limit.c: the GCRA with an
  * injected clock (rl_gcra), the per-process fallback table
- * (rl_memory_check), the contract's policy table (rl_policy_for,
+ * (rl_memory_check), the contract's policy table (routes_policy of lib/routes.c,
  * rl_policy_limit), rl_check's fallback when Redis is unreachable, and how
  * client addresses become limit keys (addr_limit_key + addr_hash).
  *
  * Times are in µs.  T = W * 1e6 / N is the spacing of the refill.
  */
 #include "rate_limit.h"
+#include "routes.h"
 #include "check.h"
 
 #include <stdint.h>
@@ -421,9 +422,9 @@ static void test_policy_for(void)
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		enum rl_policy got = rl_policy_for(rows[i].m, rows[i].p);
+		enum rl_policy got = routes_policy(rows[i].m, rows[i].p);
 
-		CHECKF(got == rows[i].want, "rl_policy_for(%s %s) = %s (got %s)", rows[i].m, rows[i].p,
+		CHECKF(got == rows[i].want, "routes_policy(%s %s) = %s (got %s)", rows[i].m, rows[i].p,
 		    rl_policy_name(rows[i].want), rl_policy_name(got));
 	}
 	CHECK_STR(rl_policy_name(POLICY_AUTH), "auth");

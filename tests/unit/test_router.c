@@ -20,13 +20,13 @@ static void h_login(struct ctx *c) { (void)c; }
 static void h_me(struct ctx *c) { (void)c; }
 
 static const struct route routes[] = {
-	{ "GET", "/api/health", POLICY_NONE, h_health, NULL },
-	{ "GET", "/api/data", POLICY_API, h_list, NULL },
-	{ "GET", "/api/data/{key}", POLICY_API, h_get, NULL },
-	{ "PUT", "/api/data/{key}", POLICY_API, h_put, NULL },
-	{ "DELETE", "/api/data/{key}", POLICY_API, h_delete, NULL },
-	{ "POST", "/api/auth/login", POLICY_AUTH, h_login, NULL },
-	{ "GET", "/api/me", POLICY_API, h_me, NULL },
+	{ "test", "GET", "/api/health", POLICY_NONE, ROUTE_AUTH_NONE, h_health, NULL },
+	{ "test", "GET", "/api/data", POLICY_API, ROUTE_AUTH_NONE, h_list, NULL },
+	{ "test", "GET", "/api/data/{key}", POLICY_API, ROUTE_AUTH_NONE, h_get, NULL },
+	{ "test", "PUT", "/api/data/{key}", POLICY_API, ROUTE_AUTH_NONE, h_put, NULL },
+	{ "test", "DELETE", "/api/data/{key}", POLICY_API, ROUTE_AUTH_NONE, h_delete, NULL },
+	{ "test", "POST", "/api/auth/login", POLICY_AUTH, ROUTE_AUTH_NONE, h_login, NULL },
+	{ "test", "GET", "/api/me", POLICY_API, ROUTE_AUTH_NONE, h_me, NULL },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -175,9 +175,9 @@ static void test_head(void)
 static void test_table_order(void)
 {
 	static const struct route t[] = {
-		{ "HEAD", "/x", POLICY_NONE, h_me, NULL },
-		{ "GET", "/x", POLICY_NONE, h_get, NULL },
-		{ "POST", "/x", POLICY_NONE, h_put, NULL },
+		{ "test", "HEAD", "/x", POLICY_NONE, ROUTE_AUTH_NONE, h_me, NULL },
+		{ "test", "GET", "/x", POLICY_NONE, ROUTE_AUTH_NONE, h_get, NULL },
+		{ "test", "POST", "/x", POLICY_NONE, ROUTE_AUTH_NONE, h_put, NULL },
 	};
 	struct route_match m;
 
