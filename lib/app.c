@@ -32,18 +32,18 @@ static void on_term(int sig)
 static void usage(const char *name)
 {
 	fprintf(stderr,
-	    "usage: %s [--check-config] [--listen ADDR] [--list-routes]\n"
-	    "       %s --list-config | --print-config[=raw] | --check-config=stack\n"
+	    "usage: %s [--check-config] [--listen ADDR]\n"
+	    "       %s --list-config | --print-config[=raw] | --check-config=stack | --list-routes\n"
 	    "  Started by a web server under FastCGI, serves requests until stopped.\n"
 	    "  Started as a CGI program, serves the one request in its environment.\n"
 	    "  --check-config  load and validate the configuration, then exit\n"
 	    "  --listen ADDR   serve FastCGI on ADDR (:9000, 127.0.0.1:9000, /path.sock)\n"
-	    "  --list-routes   print every responder's routes: responder, method,\n"
-	    "                  template, rate-limit policy, auth (tab-separated)\n"
 	    "  --list-config   print the configuration table (tab separated), then exit\n"
 	    "  --print-config  print every setting's value and source (secrets masked;\n"
 	    "                  =raw: unmasked, for scripts/), then exit\n"
-	    "  --check-config=stack  validate the local stack's own settings, then exit\n",
+	    "  --check-config=stack  validate the local stack's own settings, then exit\n"
+	    "  --list-routes   print every responder's routes (responder, method, template,\n"
+	    "                  rate-limit policy, auth; tab separated), then exit\n",
 	    name, name);
 }
 

@@ -17,9 +17,11 @@
  *    leave a window (a message in flight); this check has none.
  *  - While Redis is down, reads and writes go to PostgreSQL and the memory
  *    tier is bypassed (it cannot be checked).  On each new Redis
- *    connection, before serving anything from a cache, a process moves the
- *    epoch forward when it saw Redis fail (it may have written without
- *    moving a stamp), and any process does when the server's run_id is not
+ *    connection of a responder that reads or writes data (data, and
+ *    session for an account's deletion: their redis_connect_hook, app.h),
+ *    before serving anything from a cache, a process moves the epoch
+ *    forward when it saw Redis fail (it may have written without moving a
+ *    stamp), and any such process does when the server's run_id is not
  *    the one recorded with the epoch (`pc:epoch:server`): Redis restarted -
  *    empty, or from an old snapshot that no process saw go - or flushed.
  *    The epoch only grows (it is at least Redis' clock in µs), so a

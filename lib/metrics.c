@@ -39,11 +39,16 @@ _Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
 #define SLOTS 256
 #define HIST_BOUNDS 13
 
-/* The fixed label sets.  The last entry of each is the fold for the rest. */
+/*
+ * The fixed label sets.  The last entry of each is the fold for the rest.
+ * Routes and responders are the route manifest's (routes.def), an entry a
+ * row: a label that several rows share counts at its first entry
+ * (index_of) and is listed once (first_of).
+ */
 static const char *const routes[] = {
-	"/api/health", "/api/ready", "/api/auth/register", "/api/auth/login",
-	"/api/auth/refresh", "/api/auth/logout", "/api/auth/password", "/api/me",
-	"/api/data", "/api/data/{key}", "/metrics", "/api/sessions", "/api/sessions/{id}", "other",
+#define ROUTE(responder, method, template, policy, auth, handler, hook) template,
+#include "routes.def"
+	"other",
 };
 static const char *const methods[] = {
 	"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "other",
@@ -53,7 +58,9 @@ static const int statuses[] = {
 	0, /* other */
 };
 static const char *const responders[] = {
-	"health", "register", "login", "session", "data", "metrics", "other",
+#define ROUTE(responder, method, template, policy, auth, handler, hook) #responder,
+#include "routes.def"
+	"other",
 };
 static const char *const layers[] = { "memory", "redis" };
 static const char *const results[] = { "hit", "miss" };
@@ -66,6 +73,7 @@ static const char *const backends[] = { "postgres", "redis" };
 #define NMETHODS N(methods)
 #define NSTATUSES N(statuses)
 #define NRESPONDERS N(responders)
+_Static_assert(NRESPONDERS < 256, "a process slot keeps its responder in 8 bits");
 
 /*
  * Buckets of the request histogram: from a memory-cache hit (well under a
@@ -149,6 +157,12 @@ static size_t index_of(const char *const *set, size_t n, const char *s)
 			if (strcmp(set[i], s) == 0)
 				return i;
 	return n - 1;
+}
+
+/* 1 when set[i] is the first entry with its label (the one that counts). */
+static int first_of(const char *const *set, size_t n, size_t i)
+{
+	return index_of(set, n, set[i]) == i;
 }
 
 static size_t status_index(int status)
@@ -674,6 +688,8 @@ static void counter1(FILE *f, const char *name, const char *help, const char *ln
 {
 	family(f, name, "counter", help);
 	for (size_t i = 0; i < n; i++) {
+		if (!first_of(values, n, i))
+			continue;
 		fprintf(f, "%s{", name);
 		label(f, lname, values[i]);
 		fprintf(f, "} %" PRIu64 "\n", load(counts[i]));
@@ -691,7 +707,7 @@ static void render(FILE *f, const struct metrics_map *m)
 	family(f, "portcullis_http_requests_total", "counter",
 	    "HTTP requests answered by the responders, by route template, method and status.");
 	for (size_t r = 0; r < NROUTES; r++)
-		for (size_t k = 0; k < NMETHODS; k++)
+		for (size_t k = 0; k < NMETHODS && first_of(routes, NROUTES, r); k++)
 			for (size_t s = 0; s < NSTATUSES; s++) {
 				uint64_t v = load(m->requests[r][k][s]);
 
@@ -713,8 +729,9 @@ static void render(FILE *f, const struct metrics_map *m)
 	family(f, "portcullis_http_request_duration_seconds", "histogram",
 	    "Time from reading a request to having sent its answer, by route template.");
 	for (size_t r = 0; r < NROUTES; r++)
-		hist_series(f, "portcullis_http_request_duration_seconds", "route", routes[r],
-		    &m->duration[r], request_le);
+		if (first_of(routes, NROUTES, r))
+			hist_series(f, "portcullis_http_request_duration_seconds", "route", routes[r],
+			    &m->duration[r], request_le);
 
 	family(f, "portcullis_cache_lookups_total", "counter",
 	    "Data cache lookups by tier (memory: this process' LRU; redis) and result.");
@@ -767,6 +784,8 @@ static void render(FILE *f, const struct metrics_map *m)
 	family(f, "portcullis_responder_processes", "gauge",
 	    "Responder processes alive on this host, by responder.");
 	for (size_t r = 0; r < NRESPONDERS; r++) {
+		if (!first_of(responders, NRESPONDERS, r))
+			continue;
 		fputs("portcullis_responder_processes{", f);
 		label(f, "responder", responders[r]);
 		fprintf(f, "} %" PRIu64 "\n", alive[r]);
@@ -783,6 +802,8 @@ static void render(FILE *f, const struct metrics_map *m)
 	family(f, "process_cpu_seconds_total", "counter",
 	    "User and system CPU time of the responder's processes: those alive plus those that stopped cleanly.");
 	for (size_t r = 0; r < NRESPONDERS; r++) {
+		if (!first_of(responders, NRESPONDERS, r))
+			continue;
 		fputs("process_cpu_seconds_total{", f);
 		label(f, "responder", responders[r]);
 		fprintf(f, "} %" PRIu64 ".%06" PRIu64 "\n", cpu_us[r] / 1000000u, cpu_us[r] % 1000000u);
@@ -790,6 +811,8 @@ static void render(FILE *f, const struct metrics_map *m)
 	family(f, "process_resident_memory_bytes", "gauge",
 	    "Resident memory of the responder's live processes, summed.");
 	for (size_t r = 0; r < NRESPONDERS; r++) {
+		if (!first_of(responders, NRESPONDERS, r))
+			continue;
 		fputs("process_resident_memory_bytes{", f);
 		label(f, "responder", responders[r]);
 		fprintf(f, "} %" PRIu64 "\n", rss[r]);
@@ -797,6 +820,8 @@ static void render(FILE *f, const struct metrics_map *m)
 	family(f, "process_open_fds", "gauge",
 	    "Open file descriptors of the responder's live processes, summed.");
 	for (size_t r = 0; r < NRESPONDERS; r++) {
+		if (!first_of(responders, NRESPONDERS, r))
+			continue;
 		fputs("process_open_fds{", f);
 		label(f, "responder", responders[r]);
 		fprintf(f, "} %" PRIu64 "\n", open_fds[r]);
@@ -804,7 +829,7 @@ static void render(FILE *f, const struct metrics_map *m)
 	family(f, "process_start_time_seconds", "gauge",
 	    "Unix time at which the responder's oldest live process started (absent with none).");
 	for (size_t r = 0; r < NRESPONDERS; r++) {
-		if (start[r] == 0 || btime == 0)
+		if (start[r] == 0 || btime == 0 || !first_of(responders, NRESPONDERS, r))
 			continue;
 		fputs("process_start_time_seconds{", f);
 		label(f, "responder", responders[r]);

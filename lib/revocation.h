@@ -10,8 +10,9 @@
  * A revocation is written to PostgreSQL first, then to Redis.  Redis can
  * miss one - it was down, or restarted empty or from an old snapshot - and
  * every such case breaks the process' connection, so every fresh Redis
- * connection first replays the revocations of the last access-token lifetime
- * from PostgreSQL (the redis on_connect hook) before it answers a check.
+ * connection of a responder that checks tokens (or reports who decides:
+ * health) first replays the revocations of the last access-token lifetime
+ * from PostgreSQL (its redis_connect_hook, app.h) before it answers a check.
  * Until that replay has succeeded, and while Redis is down, checks go to
  * PostgreSQL.  So a revocation holds at once, on every process and host,
  * through a Redis restart and while Redis is down.

@@ -47,6 +47,8 @@ LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")/lib" && pwd -P)
 . "$LIB/config.sh"
 # shellcheck source=lib/render.sh
 . "$LIB/render.sh"
+# shellcheck source=lib/routes.sh
+. "$LIB/routes.sh"
 
 [ "$#" -eq 3 ] || {
 	echo "usage: install.sh DESTDIR PREFIX WEBROOT" >&2
@@ -70,10 +72,13 @@ case "$PREFIX/" in
 "$WEBROOT"/*) die "PREFIX: must not be inside WEBROOT (its .env would be in the web root)" ;;
 esac
 
-# Every responder the .htaccess routes to (not metrics: /metrics is not
-# served through .htaccess).
+# Every responder the .htaccess routes to: health (the fallback) and those
+# of the route manifest under /api/ (not metrics: /metrics is not served
+# through .htaccess).
+routes_load
+mapfile -t names < <(printf '%s\n' "$ROUTES_FALLBACK"; routes_api_responders)
 responders=()
-for name in health register login session data; do
+for name in "${names[@]}"; do
 	responders+=("$ROOT/cgi-bin/$name")
 	[ -x "$ROOT/cgi-bin/$name" ] || die "install: cgi-bin/$name is not built (run make)"
 done
@@ -115,7 +120,7 @@ fi
 # An older install linked WEBROOT/api/.env to the settings, and copied the
 # responders themselves there: neither stays.
 rm -f "$api/.env"
-for name in health register login session data; do
+for name in "${names[@]}"; do
 	rm -f "$api/cgi-bin/$name"
 	printf '#!/bin/sh\n# portcullis: runs the %s responder, kept outside the web root.\nexec %s "$@"\n' \
 		"$name" "$PREFIX/cgi-bin/$name" >"$api/cgi-bin/$name"
@@ -124,7 +129,7 @@ done
 install -m 0644 "$ROOT/apache/cgi-bin.htaccess" "$api/cgi-bin/.htaccess"
 render "$ROOT/apache/htaccess.in" "$api/.htaccess.new" \
 	"ENV_FILE=$PREFIX/.env" "IF_CORS=$if_cors" "CORS_LIST=$cors_list" \
-	"SITE_PATH=$SITE_PATH"
+	"SITE_PATH=$SITE_PATH" "ROUTE_RULES=$(routes_htaccess)"
 chmod 0644 "$api/.htaccess.new"
 mv -f "$api/.htaccess.new" "$api/.htaccess"
 

@@ -45,6 +45,8 @@ LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")/lib" && pwd -P)
 . "$LIB/redis.sh"
 # shellcheck source=lib/render.sh
 . "$LIB/render.sh"
+# shellcheck source=lib/routes.sh
+. "$LIB/routes.sh"
 # shellcheck source=lib/web.sh
 . "$LIB/web.sh"
 # shellcheck source=lib/apache.sh

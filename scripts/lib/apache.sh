@@ -177,7 +177,8 @@ apache_render() {
 		"READ_TIMEOUT=$WEB_READ_TIMEOUT" "READ_TIMEOUT_MAX=$((WEB_READ_TIMEOUT * 2))" \
 		"IF_ROOT=$WEB_IF_ROOT" "IF_IPV6=$WEB_IF_IPV6" "IF_METRICS=$WEB_IF_METRICS" \
 		"IF_CORS=$if_cors" "CORS_LIST=$cors_list" "IF_API_DOCS=$WEB_IF_API_DOCS" \
-		"IF_PROXY=$([ "$APACHE_MODE" = proxy-fcgi ] || printf '# ')" "THREADS=48"
+		"IF_PROXY=$([ "$APACHE_MODE" = proxy-fcgi ] || printf '# ')" "THREADS=48" \
+		"ROUTE_RULES=$(routes_apache "$ROOT/cgi-bin")"
 }
 
 # apache_spawn_start - proxy-fcgi mode: PROCS[NAME] processes of each

@@ -131,7 +131,9 @@ web_prepare_dirs() {
 #   WEB_IF_IPV6       "" when loopback has IPv6 (listen on it too), else "# "
 #   WEB_IF_METRICS    "" when cgi-bin/metrics exists (route /metrics), else "# "
 #   WEB_IF_API_DOCS   "" with API_DOCS=on (static /api/docs), else "# "
-#   WEB_RESPONDERS    the responders routed to, by name
+#   WEB_RESPONDERS    the responders routed to, by name: health (the
+#                     fallback), those of the route manifest under /api/
+#                     (routes.sh), and metrics when it exists
 web_render_values() {
 	local body kib
 	body=${CONF[MAX_BODY_BYTES]}
@@ -145,7 +147,8 @@ web_render_values() {
 	is_root || WEB_IF_ROOT="# "
 	WEB_IF_IPV6=""
 	grep -q ' lo$' /proc/net/if_inet6 2>/dev/null || WEB_IF_IPV6="# "
-	WEB_RESPONDERS=(health register login session data)
+	routes_load
+	mapfile -t WEB_RESPONDERS < <(printf '%s\n' "$ROUTES_FALLBACK"; routes_api_responders)
 	WEB_IF_METRICS="# "
 	if [ -x "$(web_cgi_dir)/metrics" ]; then
 		WEB_IF_METRICS=""
@@ -201,7 +204,8 @@ lighttpd_render() {
 		"TLS_CERT=$TLS_CERT" "TLS_KEY=$TLS_KEY" \
 		"IF_ROOT=$WEB_IF_ROOT" "IF_IPV6=$WEB_IF_IPV6" "IF_METRICS=$WEB_IF_METRICS" \
 		"IF_API_DOCS=$WEB_IF_API_DOCS" \
-		"TRUSTED_BLOCKS=$(lighttpd_trusted_blocks)"
+		"TRUSTED_BLOCKS=$(lighttpd_trusted_blocks)" \
+		"ROUTE_BLOCKS=$(routes_lighttpd "$CGI_DIR" "$RUN_DIR")"
 }
 
 # web_children PID - the child processes of PID.

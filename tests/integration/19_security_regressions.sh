@@ -2,9 +2,10 @@
 # Regression tests of an outside security review, each through the stack
 # (or the responders as plain CGI against the stack's PostgreSQL):
 #
-#   1. GET /api/me while Redis is down: the prefetch is skipped, and the
-#      handler must not read a reply it never got (a build with
-#      -ftrivial-auto-var-init=pattern crashed on it);
+#   1. GET /api/me while Redis is down: the revocation MGET (with the
+#      hook's key) is not queued, and the handler must not read a reply it
+#      never got (a build with -ftrivial-auto-var-init=pattern crashed on
+#      it);
 #   2. an unknown name costs exactly one bcrypt under plain CGI (the dummy
 #      hash is made without hashing), counted in the metrics file (the time
 #      of both is printed, as a measurement);

@@ -22,10 +22,10 @@
 #     (the rate limit's GCRA script, whose TIME, GET and SET show up in
 #     commandstats too) and one MGET (revocation marker, revocation-ready
 #     key, cache epoch, the key's version stamp); nothing else.  And one
-#     round trip: lib/app.c redis_round_trip() appends the route's prefetch
-#     (the MGET, from data.c prefetch_read -> auth_queue) and the rate
-#     limit's EVALSHA to one hiredis pipeline and flushes it once, so both
-#     leave in one write and Redis sees one read event per request
+#     round trip: lib/app.c handle() appends the token check's MGET (with
+#     the keys of the route's hook, data.c get_item_keys -> auth_queue) and
+#     the rate limit's EVALSHA to one hiredis pipeline and flushes it once,
+#     so both leave in one write and Redis sees one read event per request
 #     (total_reads_processed grows by one per request).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/auth_lib.sh"

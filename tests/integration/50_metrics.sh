@@ -5,8 +5,8 @@
 #  1. The responder itself, run as plain CGI with the stack's environment
 #     (so it reads the stack's own METRICS_FILE): loopback only, the JSON
 #     404 for anyone else whatever the method, the exposition's content
-#     type, `promtool check metrics` clean, every route template of src/
-#     known to the label set.
+#     type, `promtool check metrics` clean, every route template of the
+#     route manifest (`health --list-routes`) known to the label set.
 #  2. Counts against what this script sent: a burst spread over many
 #     processes (FastCGI ones behind the web server, and as many separate
 #     plain-CGI ones) raises portcullis_http_requests_total
@@ -133,8 +133,8 @@ missing=""
 while read -r tmpl; do
 	grep -qF "portcullis_http_request_duration_seconds_count{route=\"$tmpl\"}" "$TMP/scrape" ||
 		missing+=" $tmpl"
-done < <(grep -hoE '^\s*\{ "[A-Z]+", "/[^"]*"' "$ROOT"/src/*.c | sed -E 's/.*"(\/[^"]*)"$/\1/' | sort -u)
-expect_eq "${missing:-none}" none "every route template in src/*.c has its own route label"
+done < <("$ROOT/cgi-bin/health" --list-routes | cut -f3 | sort -u)
+expect_eq "${missing:-none}" none "every route template of the manifest (--list-routes) has its own route label"
 
 # ---- counts against what was sent ------------------------------------------
 

@@ -32,7 +32,7 @@ render_and_check() {
 		bash -c '
 			set -euo pipefail
 			LIB=$1/scripts/lib
-			for f in common config secrets tls render web apache; do . "$LIB/$f.sh"; done
+			for f in common config secrets tls render routes web apache; do . "$LIB/$f.sh"; done
 			config_load
 			secrets_load create >/dev/null
 			tls_paths; web_paths; tls_ensure >/dev/null
