@@ -21,7 +21,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       gcc make pkg-config libc6-dev libfcgi-dev libhiredis-dev libpq-dev \
       libjwt-dev libcjson-dev libcrypt-dev libssl-dev \
-      libpasswdqc-dev passwdqc python3-zxcvbn \
+      libpasswdqc-dev passwdqc python3-zxcvbn apache2-dev \
  && rm -rf /var/lib/apt/lists/*
 # The commit portcullis_build_info reports (.git is not in the build context).
 ARG COMMIT=unknown
@@ -30,6 +30,8 @@ COPY Makefile ./
 COPY scripts/ scripts/
 COPY lib/ lib/
 COPY src/ src/
+# apache/mod_portcullis_conncap.c: Apache's per-address connection cap (apxs).
+COPY apache/ apache/
 RUN mkdir -p cgi-bin bin && make -j"$(nproc)" COMMIT="$COMMIT" all
 
 # ---- run: the shared libraries, the web servers (lighttpd by default;
@@ -51,6 +53,7 @@ WORKDIR /app
 COPY --from=build /src/cgi-bin/ cgi-bin/
 COPY --from=build /src/bin/ bin/
 COPY --from=build /src/share/ share/
+COPY --from=build /src/build/apache/ build/apache/
 COPY scripts/ scripts/
 COPY sql/ sql/
 COPY lighttpd/ lighttpd/

@@ -78,6 +78,13 @@ FUZZ_SRC   := $(wildcard tests/fuzz/*.c)
 FUZZ_OBJ   := $(LIB_SRC:lib/%.c=build/fuzz/lib/%.o)
 FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
+# The Apache module that caps connections per client address
+# (apache/mod_portcullis_conncap.c), built with apxs' flags where apxs
+# (apache2-dev) is installed; scripts/lib/apache.sh loads it from build/apache/.
+# Linked beside it and renamed, so a running Apache keeps the copy it mapped.
+APXS       ?= $(shell PATH=/usr/bin:/usr/sbin:$$PATH command -v apxs 2>/dev/null)
+AP_MODULE  := $(if $(APXS),build/apache/mod_portcullis_conncap.so)
+
 # `make V=1` shows the full compiler command lines.
 ifeq ($(V),1)
 Q :=
@@ -93,7 +100,7 @@ DESTDIR ?=
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(CGI_BINS) $(TOOLS) $(DENYLIST)
+all: $(CGI_BINS) $(TOOLS) $(DENYLIST) $(AP_MODULE)
 
 # Installs the missing Debian packages of set DEPS (scripts/install-deps.sh);
 # a no-op (one dpkg query) when all are there.  The targets that need more
@@ -201,8 +208,15 @@ build/fuzz/%: tests/fuzz/%.c tests/fuzz/*.h tests/unit/*.h build/fuzz/libportcul
 #   build/fuzz/cookie tests/fuzz/corpus/cookie -max_total_time=60
 fuzz: $(FUZZ_BINS)
 
+build/apache/mod_portcullis_conncap.so: apache/mod_portcullis_conncap.c | build/apache
+	@echo "  CC+LD   $@"
+	$(Q)$(CC) -std=c11 $(WARN) -Wno-missing-prototypes -fPIC -shared -O2 -g \
+	    $(shell $(APXS) -q EXTRA_CPPFLAGS) $(shell $(APXS) -q EXTRA_INCLUDES) $(shell $(APXS) -q CPPFLAGS) \
+	    -Wl,-z,relro,-z,now $< -o $@.tmp
+	$(Q)mv -f $@.tmp $@
+
 build/lib build/src build/test build/san build/san/lib build/san/src build/san/cgi-bin \
-    build/san/cgi-lib bin:
+    build/san/cgi-lib build/apache bin:
 	mkdir -p $@
 
 build/fuzz build/fuzz/lib build/bench:

@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "redis_sentinel.h"
 #include "routes.h"
+#include "web_error.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -180,54 +181,6 @@ static int auth_refused(struct ctx *c, struct auth_pending *pending)
 	}
 	c->auth = pending->a;
 	return auth_refuse_cross_site(c, c->auth.via_cookie);
-}
-
-/*
- * The web server's own refusal, handed to a responder to answer in the
- * envelope: Apache's ErrorDocument goes to the health responder with
- * PORTCULLIS_WEB_ERROR=<status> (a FastCGI/CGI parameter only the server
- * configuration can set; a client's headers arrive as HTTP_*).  Returns
- * 1 and fills the response when the request is one, else 0.
- */
-static int web_error(struct request *req, struct response *resp)
-{
-	static const struct {
-		int status;
-		const char *code, *message;
-	} errors[] = {
-		{ 400, "bad_request", "the request is malformed" },
-		{ 403, "forbidden", "forbidden" },
-		{ 404, "not_found", "no such resource" },
-		{ 405, "method_not_allowed", "method not allowed" },
-		{ 408, "request_timeout", "the request took too long" },
-		{ 411, "length_required", "send Content-Length (Content-Length: 0 with an empty POST)" },
-		{ 413, "payload_too_large", "the request body is over the limit" },
-		{ 414, "uri_too_long", "the request URI is over the limit" },
-		{ 417, "expectation_failed", "expectation failed" },
-		{ 431, "header_fields_too_large", "the request header section is over the limit" },
-		{ 501, "not_implemented", "not implemented" },
-		{ 502, "service_unavailable", "the service is unavailable" },
-		{ 503, "service_unavailable", "the service is unavailable" },
-		{ 504, "service_unavailable", "the service is unavailable" },
-	};
-	const char *v = req_param(req, "PORTCULLIS_WEB_ERROR");
-	int status;
-
-	if (v == NULL || strlen(v) != 3 || v[0] < '4' || v[0] > '5' ||
-	    v[1] < '0' || v[1] > '9' || v[2] < '0' || v[2] > '9')
-		return 0;
-	status = (v[0] - '0') * 100 + (v[1] - '0') * 10 + (v[2] - '0');
-	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
-		if (errors[i].status == status) {
-			if (status >= 502)
-				resp_header(resp, "Retry-After", "1");
-			resp_error(resp, req, status, errors[i].code, errors[i].message, NULL);
-			return 1;
-		}
-	}
-	resp_error(resp, req, status, status < 500 ? "bad_request" : "internal_error",
-	    status < 500 ? "the request was refused" : "internal error", NULL);
-	return 1;
 }
 
 static void handle(struct app *app, struct io *io)

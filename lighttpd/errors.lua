@@ -22,29 +22,34 @@ if ct ~= nil and ct ~= "" and not string.match(ct, "^text/html") then
 	return 0
 end
 
-local codes = {
-	[400] = { "bad_request", "the request is malformed" },
-	[403] = { "forbidden", "forbidden" },
-	[404] = { "not_found", "no such resource" },
-	[405] = { "method_not_allowed", "method not allowed" },
-	[408] = { "request_timeout", "the request took too long" },
-	[411] = { "length_required", "send Content-Length (Content-Length: 0 with an empty POST)" },
-	[413] = { "payload_too_large", "the request body is over the limit" },
-	[414] = { "uri_too_long", "the request URI is over the limit" },
-	[417] = { "expectation_failed", "expectation failed" },
-	[431] = { "header_fields_too_large", "the request header section is over the limit" },
-	[500] = { "internal_error", "internal error" },
-	[501] = { "not_implemented", "not implemented" },
-	[502] = { "service_unavailable", "the service is unavailable" },
-	[503] = { "service_unavailable", "the service is unavailable" },
-	[504] = { "service_unavailable", "the service is unavailable" },
-	[505] = { "bad_request", "HTTP version not supported" },
+-- Each status is answered with a status and code of the contract's table;
+-- one whose code the contract does not have goes out as the nearest that
+-- has one, as lib/web_error.c answers Apache's (403 as 404 not_found; 408,
+-- 417, 501 and 505 as 400 bad_request; 502 as 500; 504 as 503).
+local answers = {
+	[400] = { 400, "bad_request", "the request is malformed" },
+	[403] = { 404, "not_found", "no such resource" },
+	[404] = { 404, "not_found", "no such resource" },
+	[405] = { 405, "method_not_allowed", "method not allowed" },
+	[408] = { 400, "bad_request", "the request took too long" },
+	[411] = { 411, "length_required", "send Content-Length (Content-Length: 0 with an empty POST)" },
+	[413] = { 413, "payload_too_large", "the request body is over the limit" },
+	[414] = { 414, "uri_too_long", "the request URI is over the limit" },
+	[417] = { 400, "bad_request", "the Expect header cannot be met" },
+	[431] = { 431, "header_fields_too_large", "the request header section is over the limit" },
+	[500] = { 500, "internal_error", "internal error" },
+	[501] = { 400, "bad_request", "the request method is not supported" },
+	[502] = { 500, "internal_error", "internal error" },
+	[503] = { 503, "service_unavailable", "the service is unavailable" },
+	[504] = { 503, "service_unavailable", "the service is unavailable" },
+	[505] = { 400, "bad_request", "HTTP version not supported" },
 }
-local entry = codes[status]
+local entry = answers[status]
 if entry == nil then
-	entry = status < 500 and { "bad_request", "the request was refused" }
-		or { "internal_error", "internal error" }
+	entry = status < 500 and { 400, "bad_request", "the request was refused" }
+		or { 500, "internal_error", "internal error" }
 end
+status = entry[1]
 
 local id = r.req_header["X-Request-Id"]
 if id == nil or #id < 1 or #id > 64 or string.find(id, "[^A-Za-z0-9._-]") then
@@ -60,8 +65,8 @@ h["X-Request-Id"] = id
 if status == 503 then
 	h["Retry-After"] = "1"
 end
-r.resp_body.set({ '{"error":{"code":"' .. entry[1] .. '","message":"' .. entry[2]
+r.resp_body.set({ '{"error":{"code":"' .. entry[2] .. '","message":"' .. entry[3]
 	.. '","request_id":"' .. id .. '"}}' })
--- Returning the status marks the new body complete (it is sent with its
--- Content-Length, not chunked without an end).
+-- Returning the status sets it and marks the new body complete (it is
+-- sent with its Content-Length, not chunked without an end).
 return status

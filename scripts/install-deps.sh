@@ -6,7 +6,8 @@
 #                           pwqfilter and python3-zxcvbn, whose list of
 #                           common passwords becomes the shipped deny list
 #   install-deps.sh run     build + PostgreSQL 15, Redis, lighttpd (with
-#                           mod_magnet), Apache with mod_fcgid, spawn-fcgi,
+#                           mod_magnet), Apache with mod_fcgid and apxs
+#                           (apache2-dev: the connection-cap module), spawn-fcgi,
 #                           openssl, curl
 #   install-deps.sh bench   run + wrk and jq (make bench)
 #   install-deps.sh test    run + what the tests use (jq, iproute2, prometheus, python3-yaml,
@@ -28,7 +29,7 @@ BUILD=(gcc make pkg-config libc6-dev libfcgi-dev libhiredis-dev libpq-dev
 	libpasswdqc-dev passwdqc python3-zxcvbn)
 RUN=("${BUILD[@]}" postgresql-15 postgresql-client-15 redis-server redis-tools
 	lighttpd lighttpd-mod-openssl lighttpd-modules-lua apache2
-	libapache2-mod-fcgid spawn-fcgi openssl curl ca-certificates procps
+	libapache2-mod-fcgid apache2-dev spawn-fcgi openssl curl ca-certificates procps
 	util-linux)
 TEST=("${RUN[@]}" jq iproute2 prometheus python3-yaml chromium docker-compose shellcheck binutils pgbouncer
 	clang libclang-rt-14-dev)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/render-web.sh - renders the web server's configuration from the
 # templates (lighttpd/lighttpd.conf.in, apache/httpd.conf.in with
-# apache/fcgid.conf.in or apache/proxy-fcgi.conf.in) with the current
+# apache/site.conf.in and apache/fcgid.conf.in or apache/proxy-fcgi.conf.in) with the current
 # settings, exactly as `make up` does, without starting anything, and
 # prints the paths of the rendered files.  The documentation points here
 # instead of keeping copies of the templates.
@@ -59,7 +59,7 @@ if [ "$(web_kind)" = apache ]; then
 	apache_paths
 	mkdir -p "$RUN_DIR/fcgid"
 	apache_render
-	printf '%s\n' "$AP_CONF" "$AP_RESP_CONF"
+	printf '%s\n' "$AP_CONF" "$AP_SITE_CONF" "$AP_RESP_CONF"
 	if [ "$APACHE_MODE" = fcgid ]; then printf '%s\n' "$AP_ENV_FILE"; fi
 else
 	lighttpd_render

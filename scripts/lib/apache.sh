@@ -30,6 +30,8 @@ apache_paths() {
 	AP_DIR=$VAR_DIR/apache
 	AP_CONF=$AP_DIR/httpd.conf
 	AP_RESP_CONF=$AP_DIR/responders.conf
+	AP_SITE_CONF=$AP_DIR/site.conf
+	AP_CONNCAP_SO=$ROOT/build/apache/mod_portcullis_conncap.so
 	AP_PID=$RUN_DIR/apache.pid
 	AP_ERRLOG=$LOG_DIR/apache-error.log
 	AP_ENV_FILE=$RUN_DIR/responders.env
@@ -143,8 +145,42 @@ apache_proxy_handlers() {
 	done
 }
 
+# apache_forwarded_tls - the condition (an Apache expression) under which a
+# plain HTTP request is one a trusted proxy forwarded from its own TLS:
+# from an address of TRUSTED_PROXIES with X-Forwarded-Proto exactly
+# "https" (case aside); "false" when TRUSTED_PROXIES is empty.
+apache_forwarded_tls() {
+	local item from=""
+	while IFS= read -r item; do
+		from+="${from:+ || }-R '$item'"
+	done < <(trusted_proxy_items)
+	if [ -z "$from" ]; then
+		printf 'false'
+	else
+		printf "(%s) && tolower(req_novary('X-Forwarded-Proto')) == 'https'" "$from"
+	fi
+}
+
+# apache_conncap - sets AP_IF_CONNCAP, AP_IF_CONNCAP_EXEMPT and
+# AP_CONNCAP_EXEMPT for httpd.conf: the module of the per-address cap is
+# loaded unless WEB_MAX_CONNS_PER_IP is 0, with TRUSTED_PROXIES exempt; a
+# missing module stops the start (it is built by make where apxs is).
+apache_conncap() {
+	local items
+	AP_IF_CONNCAP="# " AP_IF_CONNCAP_EXEMPT="# " AP_CONNCAP_EXEMPT=""
+	[ "$WEB_MAX_CONNS_PER_IP" -gt 0 ] || return 0
+	[ -e "$AP_CONNCAP_SO" ] ||
+		die "web: $AP_CONNCAP_SO is missing: Apache needs it for WEB_MAX_CONNS_PER_IP (install apache2-dev, then make; or set WEB_MAX_CONNS_PER_IP=0)"
+	AP_IF_CONNCAP=""
+	items=$(trusted_proxy_items | tr '\n' ' ')
+	if [ -n "$items" ]; then
+		AP_IF_CONNCAP_EXEMPT=""
+		AP_CONNCAP_EXEMPT=${items% }
+	fi
+}
+
 apache_render() {
-	local cors_list="" if_cors="# " origin mode_conf extra=() initenv name n total=0
+	local cors_list="" if_cors="# " origin mode_conf extra=() initenv name n total=0 values
 	while IFS= read -r origin; do
 		cors_list+="${cors_list:+, }'$origin'"
 	done < <(cors_origins)
@@ -170,15 +206,21 @@ apache_render() {
 	render "$mode_conf" "$AP_RESP_CONF" \
 		"MODULES=$AP_MODULES" "ROOT=$ROOT" "RUN_DIR=$RUN_DIR" \
 		"FCGI_PROCS=$(procs_max)" "BODY_LIMIT=$WEB_BODY_LIMIT" "${extra[@]}"
-	render "$ROOT/apache/httpd.conf.in" "$AP_CONF" \
-		"MODULES=$AP_MODULES" "ROOT=$ROOT" "RUN_DIR=$RUN_DIR" "LOG_DIR=$LOG_DIR" \
-		"AP_DIR=$AP_DIR" "HTTP_PORT=$HTTP_PORT" "HTTPS_PORT=$HTTPS_PORT" \
-		"TLS_CERT=$TLS_CERT" "TLS_KEY=$TLS_KEY" "BODY_LIMIT=$WEB_BODY_LIMIT" \
-		"READ_TIMEOUT=$WEB_READ_TIMEOUT" "READ_TIMEOUT_MAX=$((WEB_READ_TIMEOUT * 2))" \
-		"IF_ROOT=$WEB_IF_ROOT" "IF_IPV6=$WEB_IF_IPV6" "IF_METRICS=$WEB_IF_METRICS" \
-		"IF_CORS=$if_cors" "CORS_LIST=$cors_list" "IF_API_DOCS=$WEB_IF_API_DOCS" \
-		"IF_PROXY=$([ "$APACHE_MODE" = proxy-fcgi ] || printf '# ')" "THREADS=48" \
-		"ROUTE_RULES=$(routes_apache "$ROOT/cgi-bin")"
+	apache_conncap
+	values=("MODULES=$AP_MODULES" "ROOT=$ROOT" "RUN_DIR=$RUN_DIR" "LOG_DIR=$LOG_DIR"
+		"AP_DIR=$AP_DIR" "HTTP_PORT=$HTTP_PORT" "HTTPS_PORT=$HTTPS_PORT"
+		"TLS_CERT=$TLS_CERT" "TLS_KEY=$TLS_KEY" "BODY_LIMIT=$WEB_BODY_LIMIT"
+		"READ_TIMEOUT=$WEB_READ_TIMEOUT" "READ_TIMEOUT_MAX=$((WEB_READ_TIMEOUT * 2))"
+		"IF_ROOT=$WEB_IF_ROOT" "IF_IPV6=$WEB_IF_IPV6" "IF_METRICS=$WEB_IF_METRICS"
+		"IF_CORS=$if_cors" "CORS_LIST=$cors_list" "IF_API_DOCS=$WEB_IF_API_DOCS"
+		"IF_PROXY=$([ "$APACHE_MODE" = proxy-fcgi ] || printf '# ')" "THREADS=48"
+		"FORWARDED_TLS=$(apache_forwarded_tls)"
+		"IF_CONNCAP=$AP_IF_CONNCAP" "CONNCAP_SO=$AP_CONNCAP_SO"
+		"MAX_CONNS_PER_IP=$WEB_MAX_CONNS_PER_IP"
+		"IF_CONNCAP_EXEMPT=$AP_IF_CONNCAP_EXEMPT" "CONNCAP_EXEMPT=$AP_CONNCAP_EXEMPT"
+		"ROUTE_RULES=$(routes_apache "$ROOT/cgi-bin")")
+	render "$ROOT/apache/site.conf.in" "$AP_SITE_CONF" "${values[@]}"
+	render "$ROOT/apache/httpd.conf.in" "$AP_CONF" "${values[@]}"
 }
 
 # apache_spawn_start - proxy-fcgi mode: PROCS[NAME] processes of each

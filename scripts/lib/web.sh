@@ -171,9 +171,9 @@ web_render_values() {
 	done
 }
 
-# lighttpd_trusted_blocks - for each entry of TRUSTED_PROXIES, a block that
-# runs the request scripts without the per-address cap (conn_cap.lua).
-lighttpd_trusted_blocks() {
+# trusted_proxy_items - the entries of TRUSTED_PROXIES, one a line, blanks
+# removed; dies naming one that is not an address or CIDR.
+trusted_proxy_items() {
 	local item items=()
 	IFS=, read -r -a items <<<"${CONF[TRUSTED_PROXIES]-}"
 	for item in "${items[@]}"; do
@@ -181,11 +181,22 @@ lighttpd_trusted_blocks() {
 		[ -n "$item" ] || continue
 		[[ $item =~ ^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$ ]] ||
 			die "TRUSTED_PROXIES: \"$item\" is not an address or CIDR"
+		printf '%s\n' "$item"
+	done
+}
+
+# lighttpd_trusted_blocks - for each entry of TRUSTED_PROXIES, a block that
+# runs the request scripts without the per-address cap (conn_cap.lua), and
+# first forwarded_tls.lua (a request it forwarded from its own TLS is served
+# as HTTPS).
+lighttpd_trusted_blocks() {
+	local item
+	while IFS= read -r item; do
 		# shellcheck disable=SC2016 # a literal lighttpd "$HTTP"
 		printf '$HTTP["remoteip"] == "%s" {\n' "$item"
-		printf '\tmagnet.attract-raw-url-to = ( "%s/lighttpd/edge.lua", "%s/lighttpd/cors.lua" )\n}\n' \
-			"$ROOT" "$ROOT"
-	done
+		printf '\tmagnet.attract-raw-url-to = ( "%s/lighttpd/forwarded_tls.lua", "%s/lighttpd/edge.lua", "%s/lighttpd/cors.lua" )\n}\n' \
+			"$ROOT" "$ROOT" "$ROOT"
+	done < <(trusted_proxy_items)
 }
 
 lighttpd_render() {

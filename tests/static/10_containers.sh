@@ -182,12 +182,16 @@ def pkg_list(name):
     m = re.search(name + r"=\(([^)]*)\)", deps)
     return [w for w in (m.group(1).split() if m else []) if not w.startswith("\"$")]
 build_pk, run_pk = pkg_list("BUILD"), pkg_list("RUN")
-runtime_pk = [p for p in run_pk if not re.match(r"(postgresql|redis)", p)]
+# (a -dev package of the run list builds something: the build stage has it)
+runtime_pk = [p for p in run_pk if not re.match(r"(postgresql|redis)|.*-dev$", p)]
+miss_dev = sorted(p for p in run_pk if p.endswith("-dev"))
 if len(stages) >= 2:
     miss_b = sorted(set(build_pk) - installed(stages[0]))
     check(build_pk and not miss_b, f"Dockerfile: the build stage installs install-deps.sh's build packages ({len(build_pk)})", f"missing {miss_b}")
     miss_r = sorted(set(runtime_pk) - installed(stages[-1]))
     check(runtime_pk and not miss_r, f"Dockerfile: the runtime stage installs what install-deps.sh run adds ({len(runtime_pk)})", f"missing {miss_r}")
+    miss_dev = sorted(set(miss_dev) - installed(stages[0]))
+    check(not miss_dev, "Dockerfile: the build stage installs the -dev packages of install-deps.sh run", f"missing {miss_dev}")
 else:
     not_ok("Dockerfile: a build stage and a runtime stage")
 # The shared libraries the binaries need (ELF NEEDED) come from packages the

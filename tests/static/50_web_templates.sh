@@ -3,7 +3,8 @@
 # (scripts/lib/web.sh, apache.sh) into a throwaway VAR_DIR and checked by
 # the servers themselves: `lighttpd -tt` (which loads the modules) and
 # `apache2ctl -t` under mod_fcgid and mod_proxy_fcgi, each with API_DOCS
-# off and on and with a CORS origin set.  Nothing is started.
+# off and on, with a CORS origin and trusted proxies set (the connection
+# cap module, built by make, loaded with its exempt list).  Nothing is started.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 
@@ -27,6 +28,7 @@ render_and_check() {
 	out=$(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$TMP" LANG=C \
 		VAR_DIR="$var" PORTCULLIS_ENV_FILE=/dev/null WEB_SERVER="$server" APACHE_MODE="$mode" \
 		API_DOCS="$docs" CORS_ALLOWED_ORIGINS=https://app.example.test \
+		TRUSTED_PROXIES="10.0.0.0/8, 192.0.2.7, 2001:db8::/32" \
 		DATABASE_URL=postgresql://x@127.0.0.1:1/x REDIS_URL=redis://127.0.0.1:1/0 \
 		JWT_SECRET=template-check-secret-template-check IP_HASH_SECRET=template-check-secret-template-check \
 		bash -c '
