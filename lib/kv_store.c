@@ -2,100 +2,16 @@
  * kv_store.c - see kv_store.h.
  */
 #include "kv_store.h"
-#include "crypto.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A bigint[] literal of KV_ETAGS_MAX versions of up to 18 digits: "{v,v,...}". */
+#define COND_LIST_MAX (KV_ETAGS_MAX * 19 + 3)
+
 #define UPDATED_AT_SQL(col) \
 	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-
-static int is_key_char(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	    c == '.' || c == '_' || c == '~' || c == '-';
-}
-
-int kv_key_valid(const char *key, size_t len)
-{
-	if (len == 0 || len > KV_KEY_MAX)
-		return 0;
-	if ((len == 1 && key[0] == '.') || (len == 2 && key[0] == '.' && key[1] == '.'))
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!is_key_char((unsigned char)key[i]))
-			return 0;
-	return 1;
-}
-
-int kv_key_decode(const char *raw, size_t len, char *out)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		int c = (unsigned char)raw[i];
-
-		if (c == '%') {
-			int hi, lo;
-
-			if (i + 2 >= len)
-				return -1;
-			if ((hi = crypto_hex_digit(raw[i + 1])) < 0 || (lo = crypto_hex_digit(raw[i + 2])) < 0)
-				return -1;
-			c = hi * 16 + lo;
-			i += 2;
-		}
-		if (!is_key_char((unsigned char)c) || n >= KV_KEY_MAX)
-			return -1;
-		out[n++] = (char)c;
-	}
-	out[n] = '\0';
-	return kv_key_valid(out, n) ? 0 : -1;
-}
-
-void kv_parse_etags(const char *header, int weak, int *present, int *any, int *n, long long *v)
-{
-	const char *p = header;
-
-	*present = header != NULL;
-	*any = 0;
-	*n = 0;
-	if (header == NULL)
-		return;
-	while (*p != '\0') {
-		const char *start;
-		long long version = 0;
-		int digits = 0, is_weak = 0;
-
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (*p == '\0')
-			break;
-		if (*p == '*') {
-			*any = 1;
-			p++;
-			continue;
-		}
-		if (p[0] == 'W' && p[1] == '/') {
-			is_weak = 1;
-			p += 2;
-		}
-		start = p;
-		if (*p == '"') {
-			for (p++; *p >= '0' && *p <= '9' && digits < 18; p++, digits++)
-				version = version * 10 + (*p - '0');
-			if (*p == '"' && digits > 0 && (weak || !is_weak) && *n < KV_ETAGS_MAX)
-				v[(*n)++] = version;
-		}
-		/* Skip the rest of this tag, whatever it is; a bare "W/" at the
-		 * end leaves p on the NUL, which must not be stepped over. */
-		if (p == start && *p != '\0')
-			p++;
-		while (*p != '\0' && *p != ',')
-			p++;
-	}
-}
 
 static enum kv_result from_db(enum db_status st)
 {
@@ -129,7 +45,7 @@ static void cond_params(int present, int any, int n, const long long *v, char *l
 		int w = snprintf(list + used, size - used - 1, "%s%lld", i > 0 ? "," : "", v[i]);
 
 		if (w < 0 || (size_t)w >= size - used - 1)
-			break; /* cannot happen: KV_COND_LIST_MAX fits KV_ETAGS_MAX tags */
+			break; /* cannot happen: COND_LIST_MAX fits KV_ETAGS_MAX tags */
 		used += (size_t)w;
 	}
 	list[used] = '}';
@@ -173,7 +89,7 @@ enum kv_result kv_get(struct app *app, const char *user, const char *key, struct
 enum kv_result kv_put(struct app *app, const char *user, const char *key, const char *value,
     size_t len, const struct kv_cond *cond, struct kv_item *out)
 {
-	char size[24], max[24], im[KV_COND_LIST_MAX], inm[KV_COND_LIST_MAX];
+	char size[24], max[24], im[COND_LIST_MAX], inm[COND_LIST_MAX];
 	const char *params[9] = { user, key, value, size, max };
 	const char *status;
 	PGresult *res;
@@ -219,7 +135,7 @@ enum kv_result kv_put(struct app *app, const char *user, const char *key, const 
 enum kv_result kv_delete(struct app *app, const char *user, const char *key,
     const struct kv_cond *cond, long long *version)
 {
-	char max[24], im[KV_COND_LIST_MAX], inm[KV_COND_LIST_MAX];
+	char max[24], im[COND_LIST_MAX], inm[COND_LIST_MAX];
 	const char *params[7] = { user, key, NULL, NULL, NULL, NULL, max };
 	const char *status;
 	PGresult *res;

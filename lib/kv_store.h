@@ -27,13 +27,10 @@
 #define PORTCULLIS_KV_STORE_H
 
 #include "app.h"
+#include "data_key.h"
+#include "etag.h"
 
 #include <cJSON.h>
-
-#define KV_KEY_MAX 128
-#define KV_ETAGS_MAX 16
-/* A bigint[] literal of KV_ETAGS_MAX versions of up to 18 digits: "{v,v,...}". */
-#define KV_COND_LIST_MAX (KV_ETAGS_MAX * 19 + 3)
 
 struct kv_item {
 	char key[KV_KEY_MAX + 1];
@@ -52,35 +49,6 @@ enum kv_result {
 	KV_DOWN,         /* PostgreSQL unreachable: 503 */
 	KV_ERROR,        /* 500 */
 };
-
-/* Conditions from If-Match / If-None-Match. */
-struct kv_cond {
-	int if_match;      /* header present */
-	int if_match_any;  /* `*` */
-	int if_match_n;
-	long long if_match_v[KV_ETAGS_MAX];
-	int if_none_match;
-	int if_none_match_any;
-	int if_none_match_n;
-	long long if_none_match_v[KV_ETAGS_MAX];
-};
-
-/*
- * Parses an If-Match / If-None-Match value: `*`, or a list of entity tags
- * ("3", W/"4").  Tags that are not ours ("abc") match nothing.  `weak`
- * allows W/ tags (If-None-Match); If-Match compares strongly.
- */
-void kv_parse_etags(const char *header, int weak, int *present, int *any, int *n, long long *v);
-
-/* 1 when a key of `len` raw bytes is 1-128 of [A-Za-z0-9._~-] and not "." or "..". */
-int kv_key_valid(const char *key, size_t len);
-
-/*
- * Percent-decodes a raw path segment into `out` (KV_KEY_MAX + 1 bytes).
- * 0, or -1 when it is malformed, too long, or decodes to a byte outside
- * the key set.
- */
-int kv_key_decode(const char *raw, size_t len, char *out);
 
 /* The live value of `key`: KV_OK with `out` filled (value malloc'd), KV_NOT_FOUND, ... */
 enum kv_result kv_get(struct app *app, const char *user, const char *key, struct kv_item *out);

@@ -1,5 +1,5 @@
 /*
- * etags.c - fuzzes kv_parse_etags() (lib/kv_store.c) on If-Match /
+ * etags.c - fuzzes kv_parse_etags() (lib/etag.c) on If-Match /
  * If-None-Match values, strong and weak.
  *
  * The header is copied into a buffer of exactly its size, so a step past
@@ -8,7 +8,7 @@
  * weak parsing finds at least what strong parsing finds, and that `*` is
  * seen only when the header holds one.
  */
-#include "kv_store.h"
+#include "etag.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -10,7 +10,7 @@
  * the answer for a route that is not found is written to it as app.c does.
  */
 #include "auth.h"
-#include "kv_store.h"
+#include "data_key.h"
 #include "request.h"
 #include "response.h"
 #include "router.h"

@@ -1,11 +1,11 @@
 /*
- * test_etags.c - unit tests of kv_parse_etags (lib/kv_store.c), the parser
+ * test_etags.c - unit tests of kv_parse_etags (lib/etag.c), the parser
  * of If-Match / If-None-Match.
  *
  * Every header is copied into a heap buffer of its exact length, so that the
  * sanitized build (build/san/) catches any read past the terminating NUL.
  */
-#include "kv_store.h"
+#include "etag.h"
 #include "check.h"
 
 #include <stdlib.h>
