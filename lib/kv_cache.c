@@ -187,8 +187,8 @@ static void memory_put(struct app *app, const char *user, const char *key, long 
 	int mlen = memory_key(user, key, mk, sizeof(mk));
 
 	if (m != NULL && mlen > 0)
-		cache_put(m, mk, (size_t)mlen, item->value, item->value_len, 2 * item->version, epoch,
-		    item->updated_at, now_ms());
+		cache_put(m, mk, (size_t)mlen, item->value, item->value_len,
+		    kv_store_gen_live(item->version), epoch, item->updated_at, now_ms());
 }
 
 static void memory_drop(struct app *app, const char *user, const char *key)
@@ -205,7 +205,8 @@ static void memory_drop(struct app *app, const char *user, const char *key)
 static char *entry_payload(const struct kv_item *item, size_t *len)
 {
 	char head[128];
-	int hlen = snprintf(head, sizeof(head), "%lld:%lld:%s\n", 2 * item->version, item->version,
+	int hlen = snprintf(head, sizeof(head), "%lld:%lld:%s\n", kv_store_gen_live(item->version),
+	    item->version,
 	    item->updated_at);
 	char *p;
 
@@ -231,7 +232,7 @@ static void refill(struct app *app, const char *user, const char *key, const str
 	if ((payload = entry_payload(item, &plen)) == NULL)
 		return;
 	snprintf(e, sizeof(e), "%lld", epoch);
-	snprintf(gen, sizeof(gen), "%lld", 2 * item->version);
+	snprintf(gen, sizeof(gen), "%lld", kv_store_gen_live(item->version));
 	snprintf(stamp_ttl, sizeof(stamp_ttl), "%d", KV_STAMP_TTL_S);
 	snprintf(entry_ttl, sizeof(entry_ttl), "%ld", app->cfg.cache_ttl > 0 ? app->cfg.cache_ttl : 1);
 	if (app->cfg.cache_ttl > 0 && (full = malloc(strlen(e) + 1 + plen + 1)) != NULL) {
@@ -316,7 +317,7 @@ enum kv_result kv_cache_get(struct app *app, const char *user, const char *key,
 		int mlen = memory_key(user, key, mk, sizeof(mk));
 		const struct cache_entry *hit;
 
-		if (sg % 2 == 1) {
+		if (kv_store_gen_is_deleted(sg)) {
 			/* The current state is "deleted": no need to ask PostgreSQL. */
 			*tier = KV_TIER_REDIS;
 			metrics_cache_lookup(METRICS_REDIS, 1);
@@ -328,7 +329,7 @@ enum kv_result kv_cache_get(struct app *app, const char *user, const char *key,
 		    (out->value = malloc(hit->value_len + 1)) != NULL) {
 			memcpy(out->value, hit->value, hit->value_len + 1);
 			out->value_len = hit->value_len;
-			out->version = sg / 2;
+			out->version = kv_store_gen_version(sg);
 			snprintf(out->updated_at, sizeof(out->updated_at), "%s", hit->updated_at);
 			snprintf(out->key, sizeof(out->key), "%s", key);
 			*tier = KV_TIER_MEMORY;
@@ -371,7 +372,8 @@ void kv_cache_written(struct app *app, const char *user, const char *key, long l
 	memory_drop(app, user, key);
 	snprintf(dv, sizeof(dv), "pc:dv:%s:%s", user, key);
 	snprintf(dc, sizeof(dc), "pc:dc:%s:%s", user, key);
-	snprintf(gen, sizeof(gen), "%lld", item != NULL ? 2 * version : 2 * version + 1);
+	snprintf(gen, sizeof(gen), "%lld",
+	    item != NULL ? kv_store_gen_live(version) : kv_store_gen_deleted(version));
 	snprintf(stamp_ttl, sizeof(stamp_ttl), "%d", KV_STAMP_TTL_S);
 	snprintf(entry_ttl, sizeof(entry_ttl), "%ld", app->cfg.cache_ttl > 0 ? app->cfg.cache_ttl : 1);
 	if (item != NULL && app->cfg.cache_ttl > 0)

@@ -18,10 +18,9 @@
  * 2 x DATA_MAX_KEYS + 1 rows however many keys come and go.  Keys are
  * listed in byte order (COLLATE "C").
  *
- * Internally each state of a key has a generation, gen = 2 * version for a
- * live value and 2 * version + 1 once it is deleted: it grows with every
- * write, deletes included (a re-created key's version is above its deleted
- * one), and is what the caches validate against.
+ * Internally each state of a key has a generation (kv_store_gen_live(),
+ * kv_store_gen_deleted() below): it grows with every write, deletes
+ * included, and is what the caches validate against.
  */
 #ifndef PORTCULLIS_KV_STORE_H
 #define PORTCULLIS_KV_STORE_H
@@ -49,6 +48,37 @@ enum kv_result {
 	KV_DOWN,         /* PostgreSQL unreachable: 503 */
 	KV_ERROR,        /* 500 */
 };
+
+/*
+ * The generation of a key's state: 2 * version for a live value, 2 *
+ * version + 1 once it is deleted.  A version alone cannot order the states
+ * of a key - a delete keeps the version it deleted - but the generation
+ * does: a delete moves it one up, and a value written after the delete has
+ * a higher version, so a higher generation again.  The caches' version
+ * stamps compare generations, so a stamp never moves back, and the stamp
+ * alone says whether the key is deleted (odd) and which version is live.
+ */
+static inline long long kv_store_gen_live(long long version)
+{
+	return 2 * version;
+}
+
+static inline long long kv_store_gen_deleted(long long version)
+{
+	return 2 * version + 1;
+}
+
+/* 1 when generation `gen` is a deleted state. */
+static inline int kv_store_gen_is_deleted(long long gen)
+{
+	return gen % 2 == 1;
+}
+
+/* The version of a live state's generation `gen`. */
+static inline long long kv_store_gen_version(long long gen)
+{
+	return gen / 2;
+}
 
 /* The live value of `key`: KV_OK with `out` filled (value malloc'd), KV_NOT_FOUND, ... */
 enum kv_result kv_get(struct app *app, const char *user, const char *key, struct kv_item *out);
