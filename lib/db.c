@@ -23,30 +23,14 @@ int db_init(struct db *db, const char *url, const char *app_name)
 	return 0;
 }
 
-static long ms_until(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (t->tv_sec - now.tv_sec) * 1000 + (t->tv_nsec - now.tv_nsec) / 1000000;
-}
-
 static void set_state(struct db *db, int down)
 {
 	if (down) {
-		clock_gettime(CLOCK_MONOTONIC, &db->retry_at);
-		db->retry_at.tv_nsec += DB_RETRY_MS * 1000000L;
-		db->retry_at.tv_sec += db->retry_at.tv_nsec / 1000000000L;
-		db->retry_at.tv_nsec %= 1000000000L;
 		metrics_backend_error(METRICS_POSTGRES);
+		backoff_fail(&db->backoff, "postgres", DB_RETRY_MS);
+	} else {
+		backoff_ok(&db->backoff, "postgres");
 	}
-	if (down != db->down) {
-		cJSON *f = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(f, "backend", "postgres");
-		log_event(down ? LOG_ERROR : LOG_INFO, down ? "backend down" : "backend up", f);
-	}
-	db->down = down;
 }
 
 static void drop(struct db *db)
@@ -84,7 +68,7 @@ PGconn *db_conn(struct db *db)
 			return db->conn;
 		drop(db);
 	}
-	if (db->down && ms_until(&db->retry_at) > 0)
+	if (!backoff_may_try(&db->backoff))
 		return NULL;
 	/* Later keys win, so anything in the URL overrides our defaults. */
 	db->conn = PQconnectdbParams(keys, vals, 1);

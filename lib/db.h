@@ -5,15 +5,16 @@
  * a statement timeout.  A broken connection is detected before it is used
  * (PQconsumeInput sees the server's goodbye) and after a failed call, and is
  * then dropped; the next call reconnects.  After a failed connect the
- * process waits DB_RETRY_MS before trying again, so a dead server costs a
- * request nothing but a quick "down".  Callers turn DB_DOWN into
+ * process waits DB_RETRY_MS before trying again (backoff.h), so a dead
+ * server costs a request nothing but a quick "down".  Callers turn DB_DOWN into
  * 503 service_unavailable; nothing here exits or crashes.
  */
 #ifndef PORTCULLIS_DB_H
 #define PORTCULLIS_DB_H
 
+#include "backoff.h"
+
 #include <libpq-fe.h>
-#include <time.h>
 
 #define DB_RETRY_MS 500
 #define DB_CONNECT_TIMEOUT_S "3"
@@ -29,8 +30,7 @@ struct db {
 	char *url;
 	char *app_name;
 	PGconn *conn;
-	struct timespec retry_at; /* CLOCK_MONOTONIC; no connect before this */
-	int down;                 /* last known state, to log changes once */
+	struct backoff backoff; /* up or down, and when to connect again */
 };
 
 /* Prepares `db` for `url`; connects lazily.  Returns 0, or -1 out of memory. */

@@ -114,31 +114,15 @@ fail:
 	return -1;
 }
 
-static long ms_until(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (t->tv_sec - now.tv_sec) * 1000 + (t->tv_nsec - now.tv_nsec) / 1000000;
-}
-
 static void set_state(struct redis *r, int down)
 {
 	if (down) {
 		r->outage_seen = 1;
-		clock_gettime(CLOCK_MONOTONIC, &r->retry_at);
-		r->retry_at.tv_nsec += REDIS_RETRY_MS * 1000000L;
-		r->retry_at.tv_sec += r->retry_at.tv_nsec / 1000000000L;
-		r->retry_at.tv_nsec %= 1000000000L;
 		metrics_backend_error(METRICS_REDIS_BACKEND);
+		backoff_fail(&r->backoff, "redis", REDIS_RETRY_MS);
+	} else {
+		backoff_ok(&r->backoff, "redis");
 	}
-	if (down != r->down) {
-		cJSON *f = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(f, "backend", "redis");
-		log_event(down ? LOG_ERROR : LOG_INFO, down ? "backend down" : "backend up", f);
-	}
-	r->down = down;
 }
 
 static void drop(struct redis *r)
@@ -157,7 +141,7 @@ void redis_fail(struct redis *r)
 
 void redis_retry_now(struct redis *r)
 {
-	clock_gettime(CLOCK_MONOTONIC, &r->retry_at);
+	backoff_skip(&r->backoff);
 }
 
 /* An idle connection with something to read has been closed by the server. */
@@ -241,17 +225,9 @@ static int check_role(struct redis *r)
 	return ok ? 0 : -1;
 }
 
-static void deadline_in(struct timespec *t, long ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-	t->tv_nsec += ms % 1000 * 1000000L;
-	t->tv_sec += ms / 1000 + t->tv_nsec / 1000000000L;
-	t->tv_nsec %= 1000000000L;
-}
-
 static void set_check_at(struct redis *r, long ms)
 {
-	deadline_in(&r->check_at, ms);
+	backoff_deadline(&r->check_at, ms);
 }
 
 /*
@@ -265,7 +241,7 @@ static int master_moved(struct redis *r)
 	char *was;
 	int was_port, moved;
 
-	if (r->nsentinels == 0 || ms_until(&r->check_at) > 0)
+	if (r->nsentinels == 0 || backoff_ms_left(&r->check_at) > 0)
 		return 0;
 	set_check_at(r, REDIS_SENTINEL_CHECK_MS);
 	if ((was = strdup(r->host)) == NULL)
@@ -301,7 +277,7 @@ redisContext *redis_conn(struct redis *r)
 			return r->ctx;
 		drop(r);
 	}
-	if (r->down && ms_until(&r->retry_at) > 0)
+	if (!backoff_may_try(&r->backoff))
 		return NULL;
 	ct.tv_sec = ct.tv_usec / 1000000;
 	ct.tv_usec %= 1000000;
@@ -341,7 +317,7 @@ redisContext *redis_conn(struct redis *r)
 		 * to date once more when that time has passed (a revocation is
 		 * recorded in PostgreSQL before it is sent to Redis).
 		 */
-		deadline_in(&r->resync_at, REDIS_SENTINEL_RESYNC_MS);
+		backoff_deadline(&r->resync_at, REDIS_SENTINEL_RESYNC_MS);
 	}
 	r->conns++;
 	set_state(r, 0);
@@ -365,7 +341,8 @@ fail:
 /* 1 when this connection's one resync (a zero resync_at: none) is due. */
 static int resync_due(const struct redis *r)
 {
-	return (r->resync_at.tv_sec != 0 || r->resync_at.tv_nsec != 0) && ms_until(&r->resync_at) <= 0;
+	return (r->resync_at.tv_sec != 0 || r->resync_at.tv_nsec != 0) &&
+	    backoff_ms_left(&r->resync_at) <= 0;
 }
 
 redisContext *redis_synced(struct redis *r)

@@ -14,6 +14,8 @@
 #ifndef PORTCULLIS_REDIS_H
 #define PORTCULLIS_REDIS_H
 
+#include "backoff.h"
+
 #include <hiredis.h>
 #include <stddef.h>
 #include <time.h>
@@ -36,8 +38,7 @@ struct redis {
 	char *username; /* NULL: AUTH with the password only */
 	int db;
 	redisContext *ctx;
-	struct timespec retry_at;
-	int down;
+	struct backoff backoff; /* up or down, and when to connect again */
 	/*
 	 * Called on every fresh connection before it is used, to bring Redis up
 	 * to date with what it may have missed (revocations replayed from

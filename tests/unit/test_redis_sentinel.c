@@ -367,7 +367,7 @@ static void test_live(void)
 	rep = redis_command_argv(&r, 3, set, NULL);
 	CHECK_MSG(rep == NULL, "-READONLY is returned as a broken connection");
 	freeReplyObject(rep);
-	CHECK_MSG(r.ctx == NULL && r.down == 1, "-READONLY drops the connection");
+	CHECK_MSG(r.ctx == NULL && r.backoff.down == 1, "-READONLY drops the connection");
 
 	/* The Sentinel still names the demoted server: ROLE refuses it. */
 	redis_retry_now(&r);
@@ -416,7 +416,7 @@ static void test_live(void)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		CHECK_MSG((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500,
 		    "without waiting for replies that will never come");
-		CHECK_MSG(r.ctx != NULL && r.down == 0, "and leaves the new connection alone");
+		CHECK_MSG(r.ctx != NULL && r.backoff.down == 0, "and leaves the new connection alone");
 		redis_pipe_free(&p2);
 	}
 
@@ -435,7 +435,7 @@ static void test_live(void)
 	fake_stop(&sent);
 	write_file(b.file, "master");
 	redis_retry_now(&r);
-	CHECK_MSG(redis_conn(&r) == NULL && r.down == 1, "no Sentinel answering means Redis is down");
+	CHECK_MSG(redis_conn(&r) == NULL && r.backoff.down == 1, "no Sentinel answering means Redis is down");
 	redis_close(&r);
 
 	/* A wrong Sentinel password: no answer is taken from it. */

@@ -25,7 +25,7 @@ static void test_full(void)
 	CHECK(r.password == NULL);
 	CHECK(r.username == NULL);
 	CHECK(r.ctx == NULL);
-	CHECK(r.down == 0);
+	CHECK(r.backoff.down == 0);
 	redis_close(&r);
 	CHECK(r.host == NULL);
 	/* Closing twice is safe. */
