@@ -3,10 +3,10 @@
  * connect after a failure: the one back-off of PostgreSQL (db.c) and
  * Redis (redis.c).
  *
- * After a failed connect, or a connection that broke under a command, a
- * process makes no attempt for the backend's fixed wait (DB_RETRY_MS,
- * REDIS_RETRY_MS), so while a server is dead each request in between costs
- * a quick "down" (503) instead of a connect timeout.  The wait does not
+ * After a failed connect (for Redis also a command that failed: see
+ * redis_fail()) a process makes no attempt for the backend's fixed wait
+ * (DB_RETRY_MS, REDIS_RETRY_MS), so while a server is dead each request in
+ * between costs a quick "down" (503) instead of a connect timeout.  The wait does not
  * grow: it is short, each process tries at most once per wait, and a
  * server that is back is used within one wait.  A change of state is
  * logged once ("backend down" / "backend up").  Times are CLOCK_MONOTONIC.

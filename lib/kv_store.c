@@ -86,49 +86,96 @@ enum kv_result kv_get(struct app *app, const char *user, const char *key, struct
 	return rc;
 }
 
+/* The conditions of `cond` as parameters [0..3] of data_put / data_delete. */
+static void cond_all_params(const struct kv_cond *cond, char im[COND_LIST_MAX],
+    char inm[COND_LIST_MAX], const char **params)
+{
+	cond_params(cond->if_match, cond->if_match_any, cond->if_match_n, cond->if_match_v, im,
+	    COND_LIST_MAX, &params[0], &params[1]);
+	cond_params(cond->if_none_match, cond->if_none_match_any, cond->if_none_match_n,
+	    cond->if_none_match_v, inm, COND_LIST_MAX, &params[2], &params[3]);
+}
+
+/* What a write function's status means; a list ends with a NULL status. */
+struct write_status {
+	const char *status;
+	enum kv_result result;
+};
+
+static const struct write_status put_statuses[] = {
+	{ "created", KV_CREATED },
+	{ "replaced", KV_OK },
+	{ "precondition", KV_PRECONDITION },
+	{ "quota", KV_QUOTA },
+	{ NULL, KV_ERROR },
+};
+
+static const struct write_status delete_statuses[] = {
+	{ "deleted", KV_OK },
+	{ "not_found", KV_NOT_FOUND },
+	{ "precondition", KV_PRECONDITION },
+	{ NULL, KV_ERROR },
+};
+
+/* The result `status` stands for in `map`; KV_ERROR when it is not there. */
+static enum kv_result write_result(const struct write_status *map, const char *status)
+{
+	for (; map->status != NULL; map++)
+		if (strcmp(map->status, status) == 0)
+			return map->result;
+	return KV_ERROR;
+}
+
+/*
+ * Runs one of the write functions (sql/004), whose first column is its
+ * status, and maps that through `map`.  On a success that carries a row
+ * (KV_OK, KV_CREATED) `*res` is it, for the caller to read and PQclear();
+ * otherwise `*res` is NULL.
+ */
+static enum kv_result run_write(struct app *app, const char *sql, int nparams,
+    const char *const *params, const struct write_status *map, PGresult **res)
+{
+	enum db_status st = db_exec(&app->db, sql, nparams, params, res, NULL);
+	enum kv_result rc;
+
+	if (st != DB_OK) {
+		*res = NULL;
+		return from_db(st);
+	}
+	rc = PQntuples(*res) == 1 && !PQgetisnull(*res, 0, 0)
+	    ? write_result(map, PQgetvalue(*res, 0, 0))
+	    : KV_ERROR;
+	if (rc != KV_OK && rc != KV_CREATED) {
+		PQclear(*res);
+		*res = NULL;
+	}
+	return rc;
+}
+
 enum kv_result kv_put(struct app *app, const char *user, const char *key, const char *value,
     size_t len, const struct kv_cond *cond, struct kv_item *out)
 {
 	char size[24], max[24], im[COND_LIST_MAX], inm[COND_LIST_MAX];
 	const char *params[9] = { user, key, value, size, max };
-	const char *status;
 	PGresult *res;
-	enum db_status st;
 	enum kv_result rc;
 
 	memset(out, 0, sizeof(*out));
 	/* A text parameter ends at NUL, which valid JSON text never holds. */
 	snprintf(size, sizeof(size), "%zu", len);
 	snprintf(max, sizeof(max), "%ld", app->cfg.data_max_keys);
-	cond_params(cond->if_match, cond->if_match_any, cond->if_match_n, cond->if_match_v, im,
-	    sizeof(im), &params[5], &params[6]);
-	cond_params(cond->if_none_match, cond->if_none_match_any, cond->if_none_match_n,
-	    cond->if_none_match_v, inm, sizeof(inm), &params[7], &params[8]);
+	cond_all_params(cond, im, inm, &params[5]);
 	/* One statement, one round trip: the whole decision is data_put's (sql/004). */
-	st = db_exec(&app->db,
+	rc = run_write(app,
 	    "SELECT status, version, updated_at FROM data_put($1::uuid, $2, $3, $4::int, $5::int,"
 	    " $6::bigint[], $7::bool, $8::bigint[], $9::bool)",
-	    9, params, &res, NULL);
-	if (st != DB_OK)
-		return from_db(st);
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		PQclear(res);
-		return KV_ERROR;
-	}
-	status = PQgetvalue(res, 0, 0);
-	if (strcmp(status, "created") == 0 || strcmp(status, "replaced") == 0) {
+	    9, params, put_statuses, &res);
+	if (res != NULL) {
 		snprintf(out->key, sizeof(out->key), "%s", key);
 		out->version = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 		snprintf(out->updated_at, sizeof(out->updated_at), "%s", PQgetvalue(res, 0, 2));
-		rc = status[0] == 'c' ? KV_CREATED : KV_OK;
-	} else if (strcmp(status, "precondition") == 0) {
-		rc = KV_PRECONDITION;
-	} else if (strcmp(status, "quota") == 0) {
-		rc = KV_QUOTA;
-	} else {
-		rc = KV_ERROR;
+		PQclear(res);
 	}
-	PQclear(res);
 	return rc;
 }
 
@@ -137,40 +184,21 @@ enum kv_result kv_delete(struct app *app, const char *user, const char *key,
 {
 	char max[24], im[COND_LIST_MAX], inm[COND_LIST_MAX];
 	const char *params[7] = { user, key, NULL, NULL, NULL, NULL, max };
-	const char *status;
 	PGresult *res;
-	enum db_status st;
 	enum kv_result rc;
 
 	*version = 0;
 	/* The tombstone budget is the key quota: at most 2 x DATA_MAX_KEYS rows a user. */
 	snprintf(max, sizeof(max), "%ld", app->cfg.data_max_keys);
-	cond_params(cond->if_match, cond->if_match_any, cond->if_match_n, cond->if_match_v, im,
-	    sizeof(im), &params[2], &params[3]);
-	cond_params(cond->if_none_match, cond->if_none_match_any, cond->if_none_match_n,
-	    cond->if_none_match_v, inm, sizeof(inm), &params[4], &params[5]);
-	st = db_exec(&app->db,
+	cond_all_params(cond, im, inm, &params[2]);
+	rc = run_write(app,
 	    "SELECT status, version FROM data_delete($1::uuid, $2, $3::bigint[], $4::bool,"
 	    " $5::bigint[], $6::bool, $7::int)",
-	    7, params, &res, NULL);
-	if (st != DB_OK)
-		return from_db(st);
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		PQclear(res);
-		return KV_ERROR;
-	}
-	status = PQgetvalue(res, 0, 0);
-	if (strcmp(status, "deleted") == 0) {
+	    7, params, delete_statuses, &res);
+	if (res != NULL) {
 		*version = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-		rc = KV_OK;
-	} else if (strcmp(status, "not_found") == 0) {
-		rc = KV_NOT_FOUND;
-	} else if (strcmp(status, "precondition") == 0) {
-		rc = KV_PRECONDITION;
-	} else {
-		rc = KV_ERROR;
+		PQclear(res);
 	}
-	PQclear(res);
 	return rc;
 }
 
