@@ -28,7 +28,7 @@ enum account_result {
 /*
  * Deletes user `user_id` if its stored password hash is still
  * `verified_hash` (the one the request's password was checked against);
- * `name_hash` (guard_name_hash() of its name) selects its failed-login
+ * `name_hash` (login_guard_name_hash() of its name) selects its failed-login
  * records.
  */
 enum account_result account_delete(struct app *app, const char *user_id, const char *verified_hash,

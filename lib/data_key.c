@@ -11,9 +11,9 @@ static int is_key_char(unsigned char c)
 	    c == '.' || c == '_' || c == '~' || c == '-';
 }
 
-int kv_key_valid(const char *key, size_t len)
+int data_key_valid(const char *key, size_t len)
 {
-	if (len == 0 || len > KV_KEY_MAX)
+	if (len == 0 || len > DATA_KEY_LEN_MAX)
 		return 0;
 	if ((len == 1 && key[0] == '.') || (len == 2 && key[0] == '.' && key[1] == '.'))
 		return 0;
@@ -23,7 +23,7 @@ int kv_key_valid(const char *key, size_t len)
 	return 1;
 }
 
-int kv_key_decode(const char *raw, size_t len, char *out)
+int data_key_decode(const char *raw, size_t len, char *out)
 {
 	size_t n = 0;
 
@@ -40,10 +40,10 @@ int kv_key_decode(const char *raw, size_t len, char *out)
 			c = hi * 16 + lo;
 			i += 2;
 		}
-		if (!is_key_char((unsigned char)c) || n >= KV_KEY_MAX)
+		if (!is_key_char((unsigned char)c) || n >= DATA_KEY_LEN_MAX)
 			return -1;
 		out[n++] = (char)c;
 	}
 	out[n] = '\0';
-	return kv_key_valid(out, n) ? 0 : -1;
+	return data_key_valid(out, n) ? 0 : -1;
 }

@@ -11,16 +11,16 @@
 
 #include <stddef.h>
 
-#define KV_KEY_MAX 128
+#define DATA_KEY_LEN_MAX 128
 
 /* 1 when a key of `len` raw bytes is 1-128 of [A-Za-z0-9._~-] and not "." or "..". */
-int kv_key_valid(const char *key, size_t len);
+int data_key_valid(const char *key, size_t len);
 
 /*
- * Percent-decodes a raw path segment into `out` (KV_KEY_MAX + 1 bytes).
+ * Percent-decodes a raw path segment into `out` (DATA_KEY_LEN_MAX + 1 bytes).
  * 0, or -1 when it is malformed, too long, or decodes to a byte outside
  * the key set.
  */
-int kv_key_decode(const char *raw, size_t len, char *out);
+int data_key_decode(const char *raw, size_t len, char *out);
 
 #endif

@@ -11,11 +11,11 @@
 /* The raw segment, percent-decoded into a key, in place (decoding only shrinks). */
 static int decode_key(const struct valid_field *f, struct valid_value *v)
 {
-	char key[KV_KEY_MAX + 1];
+	char key[DATA_KEY_LEN_MAX + 1];
 	size_t n;
 
 	(void)f;
-	if (kv_key_decode(v->s, v->len, key) != 0)
+	if (data_key_decode(v->s, v->len, key) != 0)
 		return -1;
 	n = strlen(key);
 	memcpy(v->s, key, n + 1);
@@ -26,12 +26,12 @@ static int decode_key(const struct valid_field *f, struct valid_value *v)
 /* A cursor, base64url-decoded into the key it names, in place. */
 static int decode_cursor(const struct valid_field *f, struct valid_value *v)
 {
-	char key[KV_KEY_MAX + 1];
+	char key[DATA_KEY_LEN_MAX + 1];
 	int n;
 
 	(void)f;
-	n = crypto_b64url_decode(v->s, v->len, (unsigned char *)key, KV_KEY_MAX);
-	if (n <= 0 || !kv_key_valid(key, (size_t)n))
+	n = crypto_b64url_decode(v->s, v->len, (unsigned char *)key, DATA_KEY_LEN_MAX);
+	if (n <= 0 || !data_key_valid(key, (size_t)n))
 		return -1;
 	memcpy(v->s, key, (size_t)n); /* base64url is longer than what it encodes */
 	v->s[n] = '\0';

@@ -5,7 +5,7 @@
  * invalid_format when it is not what the contract says:
  *
  *   key     1-128 bytes of [A-Za-z0-9._~-], not "." or "..", as the raw
- *           segment percent-decodes (kv_key_decode()); the value is the
+ *           segment percent-decodes (data_key_decode()); the value is the
  *           decoded key
  *   limit   an integer from 1 to DATA_LIST_MAX in plain digits (optional;
  *           the value's `number`)

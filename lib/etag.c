@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-void kv_parse_etags(const char *header, int weak, int *present, int *any, int *n, long long *v)
+void etag_parse_list(const char *header, int weak, int *present, int *any, int *n, long long *v)
 {
 	const char *p = header;
 
@@ -36,7 +36,7 @@ void kv_parse_etags(const char *header, int weak, int *present, int *any, int *n
 		if (*p == '"') {
 			for (p++; *p >= '0' && *p <= '9' && digits < 18; p++, digits++)
 				version = version * 10 + (*p - '0');
-			if (*p == '"' && digits > 0 && (weak || !is_weak) && *n < KV_ETAGS_MAX)
+			if (*p == '"' && digits > 0 && (weak || !is_weak) && *n < ETAG_LIST_MAX)
 				v[(*n)++] = version;
 		}
 		/* Skip the rest of this tag, whatever it is; a bare "W/" at the

@@ -103,10 +103,10 @@ static int memory_key(const char *user, const char *key, char *out, size_t outle
 	return n < 0 || (size_t)n >= outlen ? -1 : n;
 }
 
-void kv_cache_lookup_keys(struct app *app, const char *user, const char *key, struct kv_lookup *l)
+void kv_cache_lookup_keys(struct app *app, const char *user, const char *key, struct kv_cache_lookup *l)
 {
 	struct cache *m = memory_tier(app);
-	char mk[KV_REDIS_KEY_MAX];
+	char mk[KV_CACHE_KEY_MAX];
 	int mlen = memory_key(user, key, mk, sizeof(mk));
 
 	l->memory_known = m != NULL && mlen > 0 && cache_get(m, mk, (size_t)mlen, now_ms()) != NULL;
@@ -150,7 +150,7 @@ static int parse_stamp(const redisReply *r, long long *epoch, long long *gen)
 
 /* Parses a Redis entry "<epoch>:<gen>:<version>:<updated_at>\n<value>" into `out`. */
 static int parse_entry(const redisReply *r, long long epoch, long long gen, const char *key,
-    struct kv_item *out)
+    struct kv_store_item *out)
 {
 	const char *nl;
 	char head[128];
@@ -180,10 +180,10 @@ static int parse_entry(const redisReply *r, long long epoch, long long gen, cons
 }
 
 static void memory_put(struct app *app, const char *user, const char *key, long long epoch,
-    const struct kv_item *item)
+    const struct kv_store_item *item)
 {
 	struct cache *m = memory_tier(app);
-	char mk[KV_REDIS_KEY_MAX];
+	char mk[KV_CACHE_KEY_MAX];
 	int mlen = memory_key(user, key, mk, sizeof(mk));
 
 	if (m != NULL && mlen > 0)
@@ -194,7 +194,7 @@ static void memory_put(struct app *app, const char *user, const char *key, long 
 static void memory_drop(struct app *app, const char *user, const char *key)
 {
 	struct cache *m = memory_tier(app);
-	char mk[KV_REDIS_KEY_MAX];
+	char mk[KV_CACHE_KEY_MAX];
 	int mlen = memory_key(user, key, mk, sizeof(mk));
 
 	if (m != NULL && mlen > 0)
@@ -202,7 +202,7 @@ static void memory_drop(struct app *app, const char *user, const char *key)
 }
 
 /* "<gen>:<version>:<updated_at>\n<value>", malloc'd. */
-static char *entry_payload(const struct kv_item *item, size_t *len)
+static char *entry_payload(const struct kv_store_item *item, size_t *len)
 {
 	char head[128];
 	int hlen = snprintf(head, sizeof(head), "%lld:%lld:%s\n", kv_store_gen_live(item->version),
@@ -220,8 +220,8 @@ static char *entry_payload(const struct kv_item *item, size_t *len)
 }
 
 /* After a PostgreSQL read in epoch `epoch`: refill the stamp, the Redis entry and memory. */
-static void refill(struct app *app, const char *user, const char *key, const struct kv_lookup *l,
-    long long epoch, const struct kv_item *item)
+static void refill(struct app *app, const char *user, const char *key, const struct kv_cache_lookup *l,
+    long long epoch, const struct kv_store_item *item)
 {
 	char e[24], gen[24], stamp_ttl[24], entry_ttl[24], *payload, *full = NULL;
 	const char *args[8];
@@ -233,7 +233,7 @@ static void refill(struct app *app, const char *user, const char *key, const str
 		return;
 	snprintf(e, sizeof(e), "%lld", epoch);
 	snprintf(gen, sizeof(gen), "%lld", kv_store_gen_live(item->version));
-	snprintf(stamp_ttl, sizeof(stamp_ttl), "%d", KV_STAMP_TTL_S);
+	snprintf(stamp_ttl, sizeof(stamp_ttl), "%d", KV_CACHE_STAMP_TTL_S);
 	snprintf(entry_ttl, sizeof(entry_ttl), "%ld", app->cfg.cache_ttl > 0 ? app->cfg.cache_ttl : 1);
 	if (app->cfg.cache_ttl > 0 && (full = malloc(strlen(e) + 1 + plen + 1)) != NULL) {
 		memcpy(full, e, strlen(e));
@@ -295,34 +295,34 @@ static void ensure_epoch(struct app *app)
 	bump_epoch(app, 1);
 }
 
-enum kv_result kv_cache_get(struct app *app, const char *user, const char *key,
-    const struct kv_lookup *l, const redisReply *const *replies, struct kv_item *out,
-    enum kv_tier *tier)
+enum kv_store_result kv_cache_get(struct app *app, const char *user, const char *key,
+    const struct kv_cache_lookup *l, const redisReply *const *replies, struct kv_store_item *out,
+    enum kv_cache_tier *tier)
 {
 	long long epoch = 0, se = 0, sg = 0;
 	int have_epoch, have_stamp;
-	enum kv_result rc;
+	enum kv_store_result rc;
 
 	memset(out, 0, sizeof(*out));
 	if (replies == NULL || replies[0] == NULL) {
 		/* Redis could not answer: PostgreSQL only, memory untouched. */
-		*tier = KV_TIER_POSTGRES;
-		return kv_get(app, user, key, out);
+		*tier = KV_CACHE_POSTGRES;
+		return kv_store_get(app, user, key, out);
 	}
 	have_epoch = reply_int(replies[0], &epoch) == 0;
 	have_stamp = have_epoch && parse_stamp(replies[1], &se, &sg) == 0 && se == epoch;
 	if (have_stamp) {
 		struct cache *m = memory_tier(app);
-		char mk[KV_REDIS_KEY_MAX];
+		char mk[KV_CACHE_KEY_MAX];
 		int mlen = memory_key(user, key, mk, sizeof(mk));
 		const struct cache_entry *hit;
 
 		if (kv_store_gen_is_deleted(sg)) {
 			/* The current state is "deleted": no need to ask PostgreSQL. */
-			*tier = KV_TIER_REDIS;
+			*tier = KV_CACHE_REDIS;
 			metrics_cache_lookup(METRICS_REDIS, 1);
 			memory_drop(app, user, key);
-			return KV_NOT_FOUND;
+			return KV_STORE_NOT_FOUND;
 		}
 		hit = m != NULL && mlen > 0 ? cache_get(m, mk, (size_t)mlen, now_ms()) : NULL;
 		if (hit != NULL && hit->epoch == epoch && hit->version == sg &&
@@ -332,16 +332,16 @@ enum kv_result kv_cache_get(struct app *app, const char *user, const char *key,
 			out->version = kv_store_gen_version(sg);
 			snprintf(out->updated_at, sizeof(out->updated_at), "%s", hit->updated_at);
 			snprintf(out->key, sizeof(out->key), "%s", key);
-			*tier = KV_TIER_MEMORY;
+			*tier = KV_CACHE_MEMORY;
 			metrics_cache_lookup(METRICS_MEMORY, 1);
-			return KV_OK;
+			return KV_STORE_OK;
 		}
 		metrics_cache_lookup(METRICS_MEMORY, 0);
 		if (l->n == 3 && parse_entry(replies[2], epoch, sg, key, out) == 0) {
-			*tier = KV_TIER_REDIS;
+			*tier = KV_CACHE_REDIS;
 			metrics_cache_lookup(METRICS_REDIS, 1);
 			memory_put(app, user, key, epoch, out);
-			return KV_OK;
+			return KV_STORE_OK;
 		}
 		if (l->n == 3) {
 			metrics_cache_lookup(METRICS_REDIS, 0);
@@ -350,19 +350,19 @@ enum kv_result kv_cache_get(struct app *app, const char *user, const char *key,
 		metrics_cache_lookup(METRICS_MEMORY, 0);
 		metrics_cache_lookup(METRICS_REDIS, 0);
 	}
-	*tier = KV_TIER_POSTGRES;
-	rc = kv_get(app, user, key, out);
-	if (rc == KV_OK && have_epoch)
+	*tier = KV_CACHE_POSTGRES;
+	rc = kv_store_get(app, user, key, out);
+	if (rc == KV_STORE_OK && have_epoch)
 		refill(app, user, key, l, epoch, out);
-	else if (!have_epoch && rc != KV_DOWN)
+	else if (!have_epoch && rc != KV_STORE_DOWN)
 		ensure_epoch(app);
 	return rc;
 }
 
 void kv_cache_written(struct app *app, const char *user, const char *key, long long version,
-    const struct kv_item *item)
+    const struct kv_store_item *item)
 {
-	char dv[KV_REDIS_KEY_MAX], dc[KV_REDIS_KEY_MAX], gen[24], stamp_ttl[24], entry_ttl[24];
+	char dv[KV_CACHE_KEY_MAX], dc[KV_CACHE_KEY_MAX], gen[24], stamp_ttl[24], entry_ttl[24];
 	char *payload = NULL;
 	const char *args[7];
 	size_t lens[7], plen = 0;
@@ -374,7 +374,7 @@ void kv_cache_written(struct app *app, const char *user, const char *key, long l
 	snprintf(dc, sizeof(dc), "pc:dc:%s:%s", user, key);
 	snprintf(gen, sizeof(gen), "%lld",
 	    item != NULL ? kv_store_gen_live(version) : kv_store_gen_deleted(version));
-	snprintf(stamp_ttl, sizeof(stamp_ttl), "%d", KV_STAMP_TTL_S);
+	snprintf(stamp_ttl, sizeof(stamp_ttl), "%d", KV_CACHE_STAMP_TTL_S);
 	snprintf(entry_ttl, sizeof(entry_ttl), "%ld", app->cfg.cache_ttl > 0 ? app->cfg.cache_ttl : 1);
 	if (item != NULL && app->cfg.cache_ttl > 0)
 		payload = entry_payload(item, &plen);

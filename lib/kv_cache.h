@@ -37,32 +37,32 @@
 #include "app.h"
 #include "kv_store.h"
 
-#define KV_REDIS_KEY_MAX 200
-#define KV_STAMP_TTL_S 86400
+#define KV_CACHE_KEY_MAX 200
+#define KV_CACHE_STAMP_TTL_S 86400
 
 /* What a GET queues on the request's Redis round trip (see auth_queue()). */
-struct kv_lookup {
-	char keys[3][KV_REDIS_KEY_MAX];
+struct kv_cache_lookup {
+	char keys[3][KV_CACHE_KEY_MAX];
 	const char *key_ptrs[3];
 	int n;            /* 2 (epoch, stamp) or 3 (+ the Redis entry) */
 	int memory_known; /* memory has an entry, so the Redis entry is not fetched */
 };
 
 /* Prepares the keys a GET of `user`/`key` needs from Redis. */
-void kv_cache_lookup_keys(struct app *app, const char *user, const char *key, struct kv_lookup *l);
+void kv_cache_lookup_keys(struct app *app, const char *user, const char *key, struct kv_cache_lookup *l);
 
-enum kv_tier { KV_TIER_MEMORY, KV_TIER_REDIS, KV_TIER_POSTGRES };
+enum kv_cache_tier { KV_CACHE_MEMORY, KV_CACHE_REDIS, KV_CACHE_POSTGRES };
 
 /*
  * Serves a GET: from memory or Redis when their entry is current, else
  * from PostgreSQL (then filling the tiers above).  `replies` are the
  * lookup's MGET replies (NULL when Redis could not answer: then straight
- * to PostgreSQL, memory untouched).  KV_OK with `out` (value malloc'd),
- * KV_NOT_FOUND, KV_DOWN, KV_ERROR.
+ * to PostgreSQL, memory untouched).  KV_STORE_OK with `out` (value malloc'd),
+ * KV_STORE_NOT_FOUND, KV_STORE_DOWN, KV_STORE_ERROR.
  */
-enum kv_result kv_cache_get(struct app *app, const char *user, const char *key,
-    const struct kv_lookup *l, const redisReply *const *replies, struct kv_item *out,
-    enum kv_tier *tier);
+enum kv_store_result kv_cache_get(struct app *app, const char *user, const char *key,
+    const struct kv_cache_lookup *l, const redisReply *const *replies, struct kv_store_item *out,
+    enum kv_cache_tier *tier);
 
 /*
  * After a committed write: sets the stamp and the Redis entry (one round
@@ -70,7 +70,7 @@ enum kv_result kv_cache_get(struct app *app, const char *user, const char *key,
  * cannot be told, the process remembers to bump the epoch on reconnect.
  */
 void kv_cache_written(struct app *app, const char *user, const char *key, long long version,
-    const struct kv_item *item);
+    const struct kv_store_item *item);
 
 /*
  * The new-connection step (a responder's redis_connect_hook, app.h): moves

@@ -7,18 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A bigint[] literal of KV_ETAGS_MAX versions of up to 18 digits: "{v,v,...}". */
-#define COND_LIST_MAX (KV_ETAGS_MAX * 19 + 3)
+/* A bigint[] literal of ETAG_LIST_MAX versions of up to 18 digits: "{v,v,...}". */
+#define COND_LIST_MAX (ETAG_LIST_MAX * 19 + 3)
 
 #define UPDATED_AT_SQL(col) \
 	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
-static enum kv_result from_db(enum db_status st)
+static enum kv_store_result from_db(enum db_status st)
 {
-	return st == DB_DOWN ? KV_DOWN : KV_ERROR;
+	return st == DB_DOWN ? KV_STORE_DOWN : KV_STORE_ERROR;
 }
 
-void kv_item_free(struct kv_item *item)
+void kv_store_item_free(struct kv_store_item *item)
 {
 	free(item->value);
 	item->value = NULL;
@@ -40,12 +40,12 @@ static void cond_params(int present, int any, int n, const long long *v, char *l
 	if (!present)
 		return;
 	list[used++] = '{';
-	for (int i = 0; i < n && i < KV_ETAGS_MAX; i++) {
+	for (int i = 0; i < n && i < ETAG_LIST_MAX; i++) {
 		/* room kept for the closing brace and the NUL */
 		int w = snprintf(list + used, size - used - 1, "%s%lld", i > 0 ? "," : "", v[i]);
 
 		if (w < 0 || (size_t)w >= size - used - 1)
-			break; /* cannot happen: COND_LIST_MAX fits KV_ETAGS_MAX tags */
+			break; /* cannot happen: COND_LIST_MAX fits ETAG_LIST_MAX tags */
 		used += (size_t)w;
 	}
 	list[used] = '}';
@@ -53,12 +53,12 @@ static void cond_params(int present, int any, int n, const long long *v, char *l
 	*list_param = list;
 }
 
-enum kv_result kv_get(struct app *app, const char *user, const char *key, struct kv_item *out)
+enum kv_store_result kv_store_get(struct app *app, const char *user, const char *key, struct kv_store_item *out)
 {
 	const char *params[2] = { user, key };
 	PGresult *res;
 	enum db_status st;
-	enum kv_result rc = KV_NOT_FOUND;
+	enum kv_store_result rc = KV_STORE_NOT_FOUND;
 
 	memset(out, 0, sizeof(*out));
 	st = db_exec(&app->db,
@@ -75,11 +75,11 @@ enum kv_result kv_get(struct app *app, const char *user, const char *key, struct
 		snprintf(out->updated_at, sizeof(out->updated_at), "%s", PQgetvalue(res, 0, 2));
 		out->value = malloc(len + 1);
 		if (out->value == NULL) {
-			rc = KV_ERROR;
+			rc = KV_STORE_ERROR;
 		} else {
 			memcpy(out->value, PQgetvalue(res, 0, 0), len + 1);
 			out->value_len = len;
-			rc = KV_OK;
+			rc = KV_STORE_OK;
 		}
 	}
 	PQclear(res);
@@ -87,7 +87,7 @@ enum kv_result kv_get(struct app *app, const char *user, const char *key, struct
 }
 
 /* The conditions of `cond` as parameters [0..3] of data_put / data_delete. */
-static void cond_all_params(const struct kv_cond *cond, char im[COND_LIST_MAX],
+static void cond_all_params(const struct etag_cond *cond, char im[COND_LIST_MAX],
     char inm[COND_LIST_MAX], const char **params)
 {
 	cond_params(cond->if_match, cond->if_match_any, cond->if_match_n, cond->if_match_v, im,
@@ -99,44 +99,44 @@ static void cond_all_params(const struct kv_cond *cond, char im[COND_LIST_MAX],
 /* What a write function's status means; a list ends with a NULL status. */
 struct write_status {
 	const char *status;
-	enum kv_result result;
+	enum kv_store_result result;
 };
 
 static const struct write_status put_statuses[] = {
-	{ "created", KV_CREATED },
-	{ "replaced", KV_OK },
-	{ "precondition", KV_PRECONDITION },
-	{ "quota", KV_QUOTA },
-	{ NULL, KV_ERROR },
+	{ "created", KV_STORE_CREATED },
+	{ "replaced", KV_STORE_OK },
+	{ "precondition", KV_STORE_PRECONDITION },
+	{ "quota", KV_STORE_QUOTA },
+	{ NULL, KV_STORE_ERROR },
 };
 
 static const struct write_status delete_statuses[] = {
-	{ "deleted", KV_OK },
-	{ "not_found", KV_NOT_FOUND },
-	{ "precondition", KV_PRECONDITION },
-	{ NULL, KV_ERROR },
+	{ "deleted", KV_STORE_OK },
+	{ "not_found", KV_STORE_NOT_FOUND },
+	{ "precondition", KV_STORE_PRECONDITION },
+	{ NULL, KV_STORE_ERROR },
 };
 
-/* The result `status` stands for in `map`; KV_ERROR when it is not there. */
-static enum kv_result write_result(const struct write_status *map, const char *status)
+/* The result `status` stands for in `map`; KV_STORE_ERROR when it is not there. */
+static enum kv_store_result write_result(const struct write_status *map, const char *status)
 {
 	for (; map->status != NULL; map++)
 		if (strcmp(map->status, status) == 0)
 			return map->result;
-	return KV_ERROR;
+	return KV_STORE_ERROR;
 }
 
 /*
  * Runs one of the write functions (sql/004), whose first column is its
  * status, and maps that through `map`.  On a success that carries a row
- * (KV_OK, KV_CREATED) `*res` is it, for the caller to read and PQclear();
+ * (KV_STORE_OK, KV_STORE_CREATED) `*res` is it, for the caller to read and PQclear();
  * otherwise `*res` is NULL.
  */
-static enum kv_result run_write(struct app *app, const char *sql, int nparams,
+static enum kv_store_result run_write(struct app *app, const char *sql, int nparams,
     const char *const *params, const struct write_status *map, PGresult **res)
 {
 	enum db_status st = db_exec(&app->db, sql, nparams, params, res, NULL);
-	enum kv_result rc;
+	enum kv_store_result rc;
 
 	if (st != DB_OK) {
 		*res = NULL;
@@ -144,21 +144,21 @@ static enum kv_result run_write(struct app *app, const char *sql, int nparams,
 	}
 	rc = PQntuples(*res) == 1 && !PQgetisnull(*res, 0, 0)
 	    ? write_result(map, PQgetvalue(*res, 0, 0))
-	    : KV_ERROR;
-	if (rc != KV_OK && rc != KV_CREATED) {
+	    : KV_STORE_ERROR;
+	if (rc != KV_STORE_OK && rc != KV_STORE_CREATED) {
 		PQclear(*res);
 		*res = NULL;
 	}
 	return rc;
 }
 
-enum kv_result kv_put(struct app *app, const char *user, const char *key, const char *value,
-    size_t len, const struct kv_cond *cond, struct kv_item *out)
+enum kv_store_result kv_store_put(struct app *app, const char *user, const char *key, const char *value,
+    size_t len, const struct etag_cond *cond, struct kv_store_item *out)
 {
 	char size[24], max[24], im[COND_LIST_MAX], inm[COND_LIST_MAX];
 	const char *params[9] = { user, key, value, size, max };
 	PGresult *res;
-	enum kv_result rc;
+	enum kv_store_result rc;
 
 	memset(out, 0, sizeof(*out));
 	/* A text parameter ends at NUL, which valid JSON text never holds. */
@@ -179,13 +179,13 @@ enum kv_result kv_put(struct app *app, const char *user, const char *key, const 
 	return rc;
 }
 
-enum kv_result kv_delete(struct app *app, const char *user, const char *key,
-    const struct kv_cond *cond, long long *version)
+enum kv_store_result kv_store_delete(struct app *app, const char *user, const char *key,
+    const struct etag_cond *cond, long long *version)
 {
 	char max[24], im[COND_LIST_MAX], inm[COND_LIST_MAX];
 	const char *params[7] = { user, key, NULL, NULL, NULL, NULL, max };
 	PGresult *res;
-	enum kv_result rc;
+	enum kv_store_result rc;
 
 	*version = 0;
 	/* The tombstone budget is the key quota: at most 2 x DATA_MAX_KEYS rows a user. */
@@ -202,7 +202,7 @@ enum kv_result kv_delete(struct app *app, const char *user, const char *key,
 	return rc;
 }
 
-enum kv_result kv_list(struct app *app, const char *user, const char *after, long limit,
+enum kv_store_result kv_store_list(struct app *app, const char *user, const char *after, long limit,
     cJSON **items, int *more)
 {
 	char lim[24];
@@ -236,5 +236,5 @@ enum kv_result kv_list(struct app *app, const char *user, const char *after, lon
 		cJSON_AddItemToArray(*items, o);
 	}
 	PQclear(res);
-	return *items != NULL ? KV_OK : KV_ERROR;
+	return *items != NULL ? KV_STORE_OK : KV_STORE_ERROR;
 }

@@ -31,22 +31,22 @@
 
 #include <cJSON.h>
 
-struct kv_item {
-	char key[KV_KEY_MAX + 1];
+struct kv_store_item {
+	char key[DATA_KEY_LEN_MAX + 1];
 	char *value; /* compact JSON text, malloc'd; NULL when not loaded */
 	size_t value_len;
 	long long version;
 	char updated_at[40];
 };
 
-enum kv_result {
-	KV_OK,
-	KV_CREATED,      /* a PUT that made the key (new, or again after a delete) */
-	KV_NOT_FOUND,
-	KV_PRECONDITION, /* If-Match / If-None-Match did not hold: 412 */
-	KV_QUOTA,        /* DATA_MAX_KEYS reached: 403 */
-	KV_DOWN,         /* PostgreSQL unreachable: 503 */
-	KV_ERROR,        /* 500 */
+enum kv_store_result {
+	KV_STORE_OK,
+	KV_STORE_CREATED,      /* a PUT that made the key (new, or again after a delete) */
+	KV_STORE_NOT_FOUND,
+	KV_STORE_PRECONDITION, /* If-Match / If-None-Match did not hold: 412 */
+	KV_STORE_QUOTA,        /* DATA_MAX_KEYS reached: 403 */
+	KV_STORE_DOWN,         /* PostgreSQL unreachable: 503 */
+	KV_STORE_ERROR,        /* 500 */
 };
 
 /*
@@ -80,30 +80,30 @@ static inline long long kv_store_gen_version(long long gen)
 	return gen / 2;
 }
 
-/* The live value of `key`: KV_OK with `out` filled (value malloc'd), KV_NOT_FOUND, ... */
-enum kv_result kv_get(struct app *app, const char *user, const char *key, struct kv_item *out);
+/* The live value of `key`: KV_STORE_OK with `out` filled (value malloc'd), KV_STORE_NOT_FOUND, ... */
+enum kv_store_result kv_store_get(struct app *app, const char *user, const char *key, struct kv_store_item *out);
 
 /*
- * Writes `value` (compact JSON, `len` bytes) under `key`.  KV_CREATED or
- * KV_OK with `out` (value not copied), or KV_PRECONDITION / KV_QUOTA /
- * KV_DOWN / KV_ERROR.
+ * Writes `value` (compact JSON, `len` bytes) under `key`.  KV_STORE_CREATED or
+ * KV_STORE_OK with `out` (value not copied), or KV_STORE_PRECONDITION / KV_STORE_QUOTA /
+ * KV_STORE_DOWN / KV_STORE_ERROR.
  */
-enum kv_result kv_put(struct app *app, const char *user, const char *key, const char *value,
-    size_t len, const struct kv_cond *cond, struct kv_item *out);
+enum kv_store_result kv_store_put(struct app *app, const char *user, const char *key, const char *value,
+    size_t len, const struct etag_cond *cond, struct kv_store_item *out);
 
-/* Deletes `key`: KV_OK with its last version in `*version`, KV_NOT_FOUND, KV_PRECONDITION... */
-enum kv_result kv_delete(struct app *app, const char *user, const char *key,
-    const struct kv_cond *cond, long long *version);
+/* Deletes `key`: KV_STORE_OK with its last version in `*version`, KV_STORE_NOT_FOUND, KV_STORE_PRECONDITION... */
+enum kv_store_result kv_store_delete(struct app *app, const char *user, const char *key,
+    const struct etag_cond *cond, long long *version);
 
 /*
  * Up to `limit` live keys after `after` ("" = from the start), ascending:
  * `*items` a cJSON array of {"key","version","updated_at","size"} (caller
  * owns), `*more` 1 when another key follows the last one returned.
  */
-enum kv_result kv_list(struct app *app, const char *user, const char *after, long limit,
+enum kv_store_result kv_store_list(struct app *app, const char *user, const char *after, long limit,
     cJSON **items, int *more);
 
 /* Frees the value of `item`.  Idempotent. */
-void kv_item_free(struct kv_item *item);
+void kv_store_item_free(struct kv_store_item *item);
 
 #endif

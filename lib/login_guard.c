@@ -10,7 +10,7 @@
 
 #define NAME_MAX_BYTES 1024 /* longer names are hashed from their first KiB */
 
-int guard_name_hash(const struct config *cfg, const char *username,
+int login_guard_name_hash(const struct config *cfg, const char *username,
     unsigned char out[CRYPTO_SHA256_LEN])
 {
 	static const char label[] = "login-name:";
@@ -26,7 +26,7 @@ int guard_name_hash(const struct config *cfg, const char *username,
 	return rc;
 }
 
-enum db_status guard_check(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN],
+enum db_status login_guard_check(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN],
     int *locked, long *retry_after)
 {
 	char h[2 * CRYPTO_SHA256_LEN + 3], window[24], max[24];
@@ -59,7 +59,7 @@ enum db_status guard_check(struct app *app, const unsigned char hash[CRYPTO_SHA2
 	return DB_OK;
 }
 
-enum db_status guard_record(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN],
+enum db_status login_guard_record(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN],
     int *locked, long *retry_after)
 {
 	char h[2 * CRYPTO_SHA256_LEN + 3], window[24], max[24];
@@ -98,22 +98,22 @@ enum db_status guard_record(struct app *app, const unsigned char hash[CRYPTO_SHA
 	if (recorded)
 		return DB_OK;
 	/* Locked meanwhile: the answer is the lockout's, with its Retry-After. */
-	st = guard_check(app, hash, locked, retry_after);
+	st = login_guard_check(app, hash, locked, retry_after);
 	*locked = 1;
 	if (*retry_after < 1)
 		*retry_after = 1;
 	return st;
 }
 
-enum db_status guard_fail(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN])
+enum db_status login_guard_fail(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN])
 {
 	int locked;
 	long retry_after;
 
-	return guard_record(app, hash, &locked, &retry_after);
+	return login_guard_record(app, hash, &locked, &retry_after);
 }
 
-enum db_status guard_reset(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN])
+enum db_status login_guard_reset(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN])
 {
 	char h[2 * CRYPTO_SHA256_LEN + 3];
 	const char *params[1] = { h };

@@ -21,14 +21,14 @@
 #include "crypto.h"
 
 /* The keyed hash of a username (case-folded, ASCII).  0, or -1. */
-int guard_name_hash(const struct config *cfg, const char *username,
+int login_guard_name_hash(const struct config *cfg, const char *username,
     unsigned char out[CRYPTO_SHA256_LEN]);
 
 /*
  * Whether the name is locked now; when it is, `*retry_after` is the number
  * of seconds until it is not.  DB_OK, or DB_DOWN / DB_ERROR.
  */
-enum db_status guard_check(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN],
+enum db_status login_guard_check(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN],
     int *locked, long *retry_after);
 
 /*
@@ -39,13 +39,13 @@ enum db_status guard_check(struct app *app, const unsigned char hash[CRYPTO_SHA2
  * attempt was made while the name was locked (a concurrent failure got
  * there first) and is answered as refused.  DB_OK, or DB_DOWN / DB_ERROR.
  */
-enum db_status guard_record(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN],
+enum db_status login_guard_record(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN],
     int *locked, long *retry_after);
 
-/* guard_record() for a caller that does not tell a refused attempt apart. */
-enum db_status guard_fail(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN]);
+/* login_guard_record() for a caller that does not tell a refused attempt apart. */
+enum db_status login_guard_fail(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN]);
 
 /* Forgets the name's failures after a success. */
-enum db_status guard_reset(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN]);
+enum db_status login_guard_reset(struct app *app, const unsigned char hash[CRYPTO_SHA256_LEN]);
 
 #endif

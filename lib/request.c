@@ -49,7 +49,7 @@ void req_init(struct request *req, struct io *io, const struct addr_list *truste
 	req->path[len] = '\0';
 	req->query = q != NULL ? q + 1 : "";
 
-	reqid_assign(req_header(req, "X-Request-Id"), req->id);
+	request_id_assign(req_header(req, "X-Request-Id"), req->id);
 
 	if (addr_resolve_client(req_param(req, "REMOTE_ADDR"), req_header(req, "X-Forwarded-For"),
 		trusted, &req->client) == 0) {

@@ -35,7 +35,7 @@ struct request {
 	char path[REQ_PATH_MAX + 1]; /* raw, without the query */
 	int path_too_long;
 	const char *query;           /* raw, without '?'; "" when none */
-	char id[REQID_MAX + 1];
+	char id[REQUEST_ID_MAX + 1];
 	struct addr client;          /* resolved as for rate limits */
 	int client_known;
 	char client_hash[ADDR_HASH_HEX + 1]; /* keyed hash for logs; "" if unknown */

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int reqid_valid(const char *s)
+int request_id_valid(const char *s)
 {
 	size_t n = 0;
 
@@ -18,7 +18,7 @@ int reqid_valid(const char *s)
 	for (; s[n] != '\0'; n++) {
 		char c = s[n];
 
-		if (n >= REQID_MAX)
+		if (n >= REQUEST_ID_MAX)
 			return 0;
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 			(c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
@@ -27,13 +27,13 @@ int reqid_valid(const char *s)
 	return n > 0;
 }
 
-int reqid_assign(const char *incoming, char out[REQID_MAX + 1])
+int request_id_assign(const char *incoming, char out[REQUEST_ID_MAX + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[16];
 	struct timespec ts;
 
-	if (reqid_valid(incoming)) {
+	if (request_id_valid(incoming)) {
 		memcpy(out, incoming, strlen(incoming) + 1);
 		return 0;
 	}
@@ -46,7 +46,7 @@ int reqid_assign(const char *incoming, char out[REQID_MAX + 1])
 		return 0;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(out, REQID_MAX + 1, "t%lx-%lx-%x", (unsigned long)ts.tv_sec,
+	snprintf(out, REQUEST_ID_MAX + 1, "t%lx-%lx-%x", (unsigned long)ts.tv_sec,
 	    (unsigned long)ts.tv_nsec, (unsigned)getpid());
 	return -1;
 }

@@ -10,16 +10,16 @@
 
 #include <stddef.h>
 
-#define REQID_MAX 64
+#define REQUEST_ID_MAX 64
 
 /* 1 when `s` (NUL-terminated, may be NULL) is an acceptable incoming id. */
-int reqid_valid(const char *s);
+int request_id_valid(const char *s);
 
 /*
- * Fills `out` (REQID_MAX + 1 bytes) with `incoming` when valid, else with a
+ * Fills `out` (REQUEST_ID_MAX + 1 bytes) with `incoming` when valid, else with a
  * fresh random id.  Returns 0, or -1 if no randomness could be had (then a
  * time-and-pid based id is written, which is unique but not unguessable).
  */
-int reqid_assign(const char *incoming, char out[REQID_MAX + 1]);
+int request_id_assign(const char *incoming, char out[REQUEST_ID_MAX + 1]);
 
 #endif

@@ -21,9 +21,9 @@
 	"   max(t.created_at) + make_interval(secs => $2::int)) > now()" \
 	"   FROM refresh_tokens t WHERE t.session_id = s.id)"
 
-static enum slist_result from_db(enum db_status st)
+static enum session_list_result from_db(enum db_status st)
 {
-	return st == DB_DOWN ? SLIST_DOWN : SLIST_ERROR;
+	return st == DB_DOWN ? SESSION_LIST_DOWN : SESSION_LIST_ERROR;
 }
 
 /* Seconds after its last refresh that an access token of a session may still be accepted. */
@@ -32,7 +32,7 @@ static void window_param(const struct config *cfg, char out[24])
 	snprintf(out, 24, "%ld", revoke_marker_ttl(cfg) + cfg->refresh_reuse_interval);
 }
 
-const char *slist_user_agent(const struct request *req, char *out)
+const char *session_list_user_agent(const struct request *req, char *out)
 {
 	const char *ua = req_header(req, "User-Agent");
 	size_t len, n = 0;
@@ -43,7 +43,7 @@ const char *slist_user_agent(const struct request *req, char *out)
 	while (n < len) {
 		size_t k = utf8_decode((const unsigned char *)ua + n, len - n, NULL);
 
-		if (k == 0 || n + k > SLIST_USER_AGENT_MAX)
+		if (k == 0 || n + k > SESSION_LIST_USER_AGENT_MAX)
 			break;
 		n += k;
 	}
@@ -54,7 +54,7 @@ const char *slist_user_agent(const struct request *req, char *out)
 	return out;
 }
 
-int slist_id_valid(const char *s, size_t len)
+int session_list_id_valid(const char *s, size_t len)
 {
 	if (len != 36)
 		return 0;
@@ -74,7 +74,7 @@ int slist_id_valid(const char *s, size_t len)
 
 static int id_format(const char *s)
 {
-	return slist_id_valid(s, strlen(s));
+	return session_list_id_valid(s, strlen(s));
 }
 
 /* Upper-case hex digits to lower case, in place. */
@@ -87,11 +87,11 @@ static int id_lower(const struct valid_field *f, struct valid_value *v)
 	return 0;
 }
 
-const struct valid_field slist_id_fields[1] = {
+const struct valid_field session_list_id_fields[1] = {
 	{ .name = "id", .required = 1, .format = id_format, .in = VALID_IN_PATH, .decode = id_lower },
 };
 
-enum slist_result slist_query(struct app *app, const char *user_id, const char *current_sid,
+enum session_list_result session_list_query(struct app *app, const char *user_id, const char *current_sid,
     cJSON **sessions)
 {
 	char window[24], limit[16];
@@ -102,7 +102,7 @@ enum slist_result slist_query(struct app *app, const char *user_id, const char *
 
 	*sessions = NULL;
 	window_param(&app->cfg, window);
-	snprintf(limit, sizeof(limit), "%d", SLIST_MAX);
+	snprintf(limit, sizeof(limit), "%d", SESSION_LIST_MAX);
 	st = db_exec(&app->db,
 	    "SELECT s.id::text, " AT_SQL("s.created_at") ","
 	    " (SELECT " AT_SQL("max(t.created_at)") " FROM refresh_tokens t WHERE t.session_id = s.id),"
@@ -138,11 +138,11 @@ enum slist_result slist_query(struct app *app, const char *user_id, const char *
 		}
 	}
 	PQclear(res);
-	return *sessions != NULL ? SLIST_OK : SLIST_ERROR;
+	return *sessions != NULL ? SESSION_LIST_OK : SESSION_LIST_ERROR;
 }
 
 /* Runs a revoking UPDATE ... RETURNING id and publishes the ids; `*n` how many. */
-static enum slist_result revoke_rows(struct app *app, const char *sql, int nparams,
+static enum session_list_result revoke_rows(struct app *app, const char *sql, int nparams,
     const char *const *params, int *n)
 {
 	PGresult *res;
@@ -163,27 +163,27 @@ static enum slist_result revoke_rows(struct app *app, const char *sql, int npara
 		redis_fail(&app->redis);
 	}
 	PQclear(res);
-	return SLIST_OK;
+	return SESSION_LIST_OK;
 }
 
-enum slist_result slist_end(struct app *app, const char *user_id, const char *sid)
+enum session_list_result session_list_end(struct app *app, const char *user_id, const char *sid)
 {
 	char window[24];
 	const char *params[3] = { user_id, window, sid };
-	enum slist_result rc;
+	enum session_list_result rc;
 	int n;
 
-	if (!slist_id_valid(sid, strlen(sid)))
-		return SLIST_NOT_FOUND;
+	if (!session_list_id_valid(sid, strlen(sid)))
+		return SESSION_LIST_NOT_FOUND;
 	window_param(&app->cfg, window);
 	rc = revoke_rows(app,
 	    "UPDATE sessions s SET revoked_at = now(), revoked_reason = 'logout'"
 	    " WHERE s.id = $3::uuid AND s.user_id = $1::uuid AND " LIVE_SQL " RETURNING s.id::text",
 	    3, params, &n);
-	return rc == SLIST_OK && n == 0 ? SLIST_NOT_FOUND : rc;
+	return rc == SESSION_LIST_OK && n == 0 ? SESSION_LIST_NOT_FOUND : rc;
 }
 
-enum slist_result slist_end_others(struct app *app, const char *user_id, const char *keep_sid)
+enum session_list_result session_list_end_others(struct app *app, const char *user_id, const char *keep_sid)
 {
 	const char *params[2] = { user_id, keep_sid };
 	int n;

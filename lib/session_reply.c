@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <time.h>
 
-void sess_rfc3339(long t, char *out, size_t outlen)
+void session_reply_rfc3339(long t, char *out, size_t outlen)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -17,7 +17,7 @@ void sess_rfc3339(long t, char *out, size_t outlen)
 		snprintf(out, outlen, "1970-01-01T00:00:00Z");
 }
 
-void sess_reply(struct ctx *c, const struct sess_tokens *t, const struct user *u, int bearer)
+void session_reply_tokens(struct ctx *c, const struct session_store_tokens *t, const struct user *u, int bearer)
 {
 	cJSON *body = cJSON_CreateObject();
 	cJSON *user = user_json(u);
@@ -25,8 +25,8 @@ void sess_reply(struct ctx *c, const struct sess_tokens *t, const struct user *u
 	long now = (long)time(NULL);
 	long access_left = t->access_expires - now;
 
-	sess_rfc3339(t->access_expires, access_at, sizeof(access_at));
-	sess_rfc3339(t->refresh_expires, refresh_at, sizeof(refresh_at));
+	session_reply_rfc3339(t->access_expires, access_at, sizeof(access_at));
+	session_reply_rfc3339(t->refresh_expires, refresh_at, sizeof(refresh_at));
 	if (access_left < 0)
 		access_left = 0;
 	if (body == NULL || user == NULL) {

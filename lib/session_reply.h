@@ -12,9 +12,9 @@
 #include "user.h"
 
 /* Answers 200 with `t` for `u`; `bearer` picks the transport. */
-void sess_reply(struct ctx *c, const struct sess_tokens *t, const struct user *u, int bearer);
+void session_reply_tokens(struct ctx *c, const struct session_store_tokens *t, const struct user *u, int bearer);
 
 /* RFC 3339 UTC ("2026-11-21T10:18:31Z") of unix time `t` into `out` (>= 32 bytes). */
-void sess_rfc3339(long t, char *out, size_t outlen);
+void session_reply_rfc3339(long t, char *out, size_t outlen);
 
 #endif

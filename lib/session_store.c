@@ -18,13 +18,13 @@
 #define SUCCESSOR_MAX (TOKEN_MAX_LEN + 512)
 #define HEXBYTEA_MAX (2 * (SUCCESSOR_MAX + CRYPTO_SEAL_OVERHEAD) + 3)
 
-void sess_tokens_free(struct sess_tokens *t)
+void session_store_tokens_free(struct session_store_tokens *t)
 {
 	free(t->access);
 	explicit_bzero(t, sizeof(*t));
 }
 
-int sess_refresh_token_valid(const char *s)
+int session_store_refresh_token_valid(const char *s)
 {
 	size_t n = 0;
 
@@ -33,12 +33,12 @@ int sess_refresh_token_valid(const char *s)
 	for (; s[n] != '\0'; n++) {
 		char c = s[n];
 
-		if (n >= SESS_REFRESH_LEN ||
+		if (n >= SESSION_STORE_REFRESH_LEN ||
 		    !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 			c == '-' || c == '_'))
 			return 0;
 	}
-	return n == SESS_REFRESH_LEN;
+	return n == SESSION_STORE_REFRESH_LEN;
 }
 
 static int token_hash_param(const char *token, char out[2 * CRYPTO_SHA256_LEN + 3])
@@ -51,11 +51,11 @@ static int token_hash_param(const char *token, char out[2 * CRYPTO_SHA256_LEN + 
 	return 0;
 }
 
-static int new_refresh_token(char out[SESS_REFRESH_LEN + 1])
+static int new_refresh_token(char out[SESSION_STORE_REFRESH_LEN + 1])
 {
 	unsigned char raw[32];
 	int rc = crypto_random(raw, sizeof(raw)) == 0 &&
-		    crypto_b64url_encode(raw, sizeof(raw), out, SESS_REFRESH_LEN + 1) == SESS_REFRESH_LEN
+		    crypto_b64url_encode(raw, sizeof(raw), out, SESSION_STORE_REFRESH_LEN + 1) == SESSION_STORE_REFRESH_LEN
 	    ? 0
 	    : -1;
 
@@ -63,9 +63,9 @@ static int new_refresh_token(char out[SESS_REFRESH_LEN + 1])
 	return rc;
 }
 
-static enum sess_result from_db(enum db_status st)
+static enum session_store_result from_db(enum db_status st)
 {
-	return st == DB_DOWN ? SESS_DOWN : SESS_ERROR;
+	return st == DB_DOWN ? SESSION_STORE_DOWN : SESSION_STORE_ERROR;
 }
 
 /* The AES key that seals a token's successor: only the token's holder can derive it. */
@@ -77,7 +77,7 @@ static int successor_key(const char *token, unsigned char key[32])
 }
 
 /* Seals {"r","re","a","ae"} of `t` under the key of `spent`; hex bytea into `out`. */
-static int seal_successor(const char *spent, const struct sess_tokens *t, char *out, size_t outlen)
+static int seal_successor(const char *spent, const struct session_store_tokens *t, char *out, size_t outlen)
 {
 	cJSON *o = cJSON_CreateObject();
 	char *plain = NULL;
@@ -112,7 +112,7 @@ out:
 }
 
 /* Opens a sealed successor (hex text from encode(successor, 'hex')) into `t`. */
-static int open_successor(const char *spent, const char *hex, struct sess_tokens *t)
+static int open_successor(const char *spent, const char *hex, struct session_store_tokens *t)
 {
 	size_t hexlen = strlen(hex), n = hexlen / 2;
 	unsigned char key[32], *raw = NULL, *plain = NULL;
@@ -139,9 +139,9 @@ static int open_successor(const char *spent, const char *hex, struct sess_tokens
 	o = cJSON_Parse((const char *)plain);
 	r = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "r"));
 	a = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "a"));
-	if (!sess_refresh_token_valid(r) || a == NULL || (t->access = strdup(a)) == NULL)
+	if (!session_store_refresh_token_valid(r) || a == NULL || (t->access = strdup(a)) == NULL)
 		goto out;
-	memcpy(t->refresh, r, SESS_REFRESH_LEN + 1);
+	memcpy(t->refresh, r, SESSION_STORE_REFRESH_LEN + 1);
 	t->refresh_expires = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "re"));
 	t->access_expires = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "ae"));
 	rc = 0;
@@ -156,7 +156,7 @@ out:
 }
 
 /* Issues the access token of session `sid` for `user_id` into `t`. */
-static int issue_access(struct app *app, const char *user_id, const char *sid, struct sess_tokens *t)
+static int issue_access(struct app *app, const char *user_id, const char *sid, struct session_store_tokens *t)
 {
 	struct token_claims claims;
 
@@ -168,8 +168,8 @@ static int issue_access(struct app *app, const char *user_id, const char *sid, s
 	return 0;
 }
 
-enum sess_result sess_create(struct app *app, const char *user_id, const char *password_version,
-    const unsigned char *name_hash, const char *user_agent, struct sess_tokens *out)
+enum session_store_result session_store_create(struct app *app, const char *user_id, const char *password_version,
+    const unsigned char *name_hash, const char *user_agent, struct session_store_tokens *out)
 {
 	char hash[2 * CRYPTO_SHA256_LEN + 3], name[2 * CRYPTO_SHA256_LEN + 3], ttl[24];
 	const char *params[6] = { user_id, hash, ttl, name_hash != NULL ? name : NULL,
@@ -179,7 +179,7 @@ enum sess_result sess_create(struct app *app, const char *user_id, const char *p
 
 	memset(out, 0, sizeof(*out));
 	if (new_refresh_token(out->refresh) != 0 || token_hash_param(out->refresh, hash) != 0)
-		return SESS_ERROR;
+		return SESSION_STORE_ERROR;
 	if (name_hash != NULL)
 		db_bytea_param(name_hash, CRYPTO_SHA256_LEN, name);
 	snprintf(ttl, sizeof(ttl), "%ld", app->cfg.refresh_token_ttl);
@@ -202,38 +202,38 @@ enum sess_result sess_create(struct app *app, const char *user_id, const char *p
 	    " RETURNING session_id::text, extract(epoch FROM expires_at)::bigint",
 	    6, params, &res, NULL);
 	if (st != DB_OK) {
-		sess_tokens_free(out);
+		session_store_tokens_free(out);
 		return from_db(st);
 	}
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		sess_tokens_free(out);
-		return SESS_INVALID; /* the password changed, or the account went, meanwhile */
+		session_store_tokens_free(out);
+		return SESSION_STORE_INVALID; /* the password changed, or the account went, meanwhile */
 	}
 	snprintf(out->session_id, sizeof(out->session_id), "%s", PQgetvalue(res, 0, 0));
 	out->refresh_expires = strtol(PQgetvalue(res, 0, 1), NULL, 10);
 	PQclear(res);
 	if (issue_access(app, user_id, out->session_id, out) != 0) {
-		sess_tokens_free(out);
-		return SESS_ERROR;
+		session_store_tokens_free(out);
+		return SESSION_STORE_ERROR;
 	}
-	return SESS_OK;
+	return SESSION_STORE_OK;
 }
 
 /*
  * Inside the transaction: follows the sealed successors from `spent` to the
  * family's live token, which becomes `out`.
  */
-static enum sess_result current_tokens(struct app *app, const char *spent, const char *first_hex,
-    const char *user_id, const char *sid, struct sess_tokens *out)
+static enum session_store_result current_tokens(struct app *app, const char *spent, const char *first_hex,
+    const char *user_id, const char *sid, struct session_store_tokens *out)
 {
 	char *hex = strdup(first_hex);
-	char prev[SESS_REFRESH_LEN + 1];
-	enum sess_result rc = SESS_INVALID;
+	char prev[SESSION_STORE_REFRESH_LEN + 1];
+	enum session_store_result rc = SESSION_STORE_INVALID;
 
 	if (hex == NULL)
-		return SESS_ERROR;
-	memcpy(prev, spent, SESS_REFRESH_LEN + 1);
+		return SESSION_STORE_ERROR;
+	memcpy(prev, spent, SESSION_STORE_REFRESH_LEN + 1);
 	for (int step = 0; step < SUCCESSOR_CHAIN_MAX; step++) {
 		char hash[2 * CRYPTO_SHA256_LEN + 3];
 		const char *params[1] = { hash };
@@ -261,19 +261,19 @@ static enum sess_result current_tokens(struct app *app, const char *spent, const
 			/* The live token: hand back its pair, with a usable access token. */
 			if (out->access_expires <= (long)time(NULL) + TOKEN_LEEWAY_S &&
 			    issue_access(app, user_id, sid, out) != 0) {
-				rc = SESS_ERROR;
+				rc = SESSION_STORE_ERROR;
 				break;
 			}
 			snprintf(out->session_id, sizeof(out->session_id), "%s", sid);
-			rc = SESS_OK;
+			rc = SESSION_STORE_OK;
 			break;
 		}
 		free(hex);
 		hex = strdup(PQgetvalue(res, 0, 2));
 		PQclear(res);
-		memcpy(prev, out->refresh, SESS_REFRESH_LEN + 1);
+		memcpy(prev, out->refresh, SESSION_STORE_REFRESH_LEN + 1);
 		if (hex == NULL) {
-			rc = SESS_ERROR;
+			rc = SESSION_STORE_ERROR;
 			break;
 		}
 	}
@@ -289,29 +289,29 @@ static enum sess_result current_tokens(struct app *app, const char *spent, const
  * row, so a concurrent refresh of the same token waits, then sees it spent
  * by the other: it rewrites nothing, inserts nothing, and gets the winner's
  * sealed successor back (`*lost_hex`, malloc'd) to answer with the current
- * pair.  No transaction of our own: the statement is one.  SESS_OK (`out`
- * is the new pair), SESS_REUSED when it lost that race (`*lost_hex` set, or
+ * pair.  No transaction of our own: the statement is one.  SESSION_STORE_OK (`out`
+ * is the new pair), SESSION_STORE_REUSED when it lost that race (`*lost_hex` set, or
  * NULL when there is no reuse interval: then it is a late reuse), or an error.
  */
-static enum sess_result rotate(struct app *app, const char *token, const char *token_hash,
-    const char *user_id, const char *sid, long expires, struct sess_tokens *out, char **lost_hex)
+static enum session_store_result rotate(struct app *app, const char *token, const char *token_hash,
+    const char *user_id, const char *sid, long expires, struct session_store_tokens *out, char **lost_hex)
 {
 	char hash[2 * CRYPTO_SHA256_LEN + 3], exp[24], interval[24], *sealed;
 	const char *params[6] = { token_hash, hash, sid, exp, NULL, interval };
 	PGresult *res;
 	enum db_status st;
-	enum sess_result rc = SESS_ERROR;
+	enum session_store_result rc = SESSION_STORE_ERROR;
 
 	*lost_hex = NULL;
 	if (new_refresh_token(out->refresh) != 0 || token_hash_param(out->refresh, hash) != 0 ||
 	    issue_access(app, user_id, sid, out) != 0)
-		return SESS_ERROR;
+		return SESSION_STORE_ERROR;
 	snprintf(out->session_id, sizeof(out->session_id), "%s", sid);
 	out->refresh_expires = expires;
 	snprintf(exp, sizeof(exp), "%ld", expires);
 	snprintf(interval, sizeof(interval), "%ld", app->cfg.refresh_reuse_interval);
 	if ((sealed = malloc(HEXBYTEA_MAX)) == NULL)
-		return SESS_ERROR;
+		return SESSION_STORE_ERROR;
 	if (seal_successor(token, out, sealed, HEXBYTEA_MAX) != 0)
 		goto out;
 	params[4] = sealed;
@@ -335,15 +335,15 @@ static enum sess_result rotate(struct app *app, const char *token, const char *t
 		goto out;
 	}
 	if (PQntuples(res) != 1) {
-		rc = SESS_INVALID; /* gone, or the session was revoked meanwhile */
+		rc = SESSION_STORE_INVALID; /* gone, or the session was revoked meanwhile */
 	} else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
-		rc = strcmp(PQgetvalue(res, 0, 3), "1") == 0 ? SESS_OK : SESS_ERROR;
+		rc = strcmp(PQgetvalue(res, 0, 3), "1") == 0 ? SESSION_STORE_OK : SESSION_STORE_ERROR;
 	} else if (strcmp(PQgetvalue(res, 0, 1), "t") == 0 && app->cfg.refresh_reuse_interval > 0) {
 		/* Lost to a concurrent refresh of the same token: answer with its pair. */
 		*lost_hex = strdup(PQgetvalue(res, 0, 2));
-		rc = *lost_hex != NULL ? SESS_REUSED : SESS_ERROR;
+		rc = *lost_hex != NULL ? SESSION_STORE_REUSED : SESSION_STORE_ERROR;
 	} else {
-		rc = SESS_REUSED; /* lost, with no reuse interval: a late reuse */
+		rc = SESSION_STORE_REUSED; /* lost, with no reuse interval: a late reuse */
 	}
 	PQclear(res);
 out:
@@ -351,8 +351,8 @@ out:
 	return rc;
 }
 
-/* Revokes session `sid` after a late reuse of one of its spent tokens; SESS_REUSED or an error. */
-static enum sess_result revoke_reused(struct app *app, const char *sid, const char *uid)
+/* Revokes session `sid` after a late reuse of one of its spent tokens; SESSION_STORE_REUSED or an error. */
+static enum session_store_result revoke_reused(struct app *app, const char *sid, const char *uid)
 {
 	const char *p[1] = { sid };
 	const char *sids[1] = { sid };
@@ -372,24 +372,24 @@ static enum sess_result revoke_reused(struct app *app, const char *sid, const ch
 	cJSON_AddStringToObject(f, "session_id", sid);
 	cJSON_AddStringToObject(f, "user_id", uid);
 	log_event(LOG_WARN, "refresh token reused: session revoked", f);
-	return SESS_REUSED;
+	return SESSION_STORE_REUSED;
 }
 
-enum sess_result sess_refresh(struct app *app, const char *token, struct sess_tokens *out,
+enum session_store_result session_store_refresh(struct app *app, const char *token, struct session_store_tokens *out,
     struct user *user)
 {
 	char hash[2 * CRYPTO_SHA256_LEN + 3], interval[24], ttl[24];
 	const char *params[3] = { hash, interval, ttl };
 	PGresult *res;
 	enum db_status st;
-	enum sess_result rc;
+	enum session_store_result rc;
 	char sid[37], uid[37], *successor_hex = NULL;
 	int live, fresh, spent, within;
 	long expires;
 
 	memset(out, 0, sizeof(*out));
-	if (!sess_refresh_token_valid(token) || token_hash_param(token, hash) != 0)
-		return SESS_INVALID;
+	if (!session_store_refresh_token_valid(token) || token_hash_param(token, hash) != 0)
+		return SESSION_STORE_INVALID;
 	snprintf(interval, sizeof(interval), "%ld", app->cfg.refresh_reuse_interval);
 	snprintf(ttl, sizeof(ttl), "%ld", app->cfg.refresh_token_ttl);
 	/*
@@ -413,13 +413,13 @@ enum sess_result sess_refresh(struct app *app, const char *token, struct sess_to
 		return from_db(st);
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		return SESS_INVALID;
+		return SESSION_STORE_INVALID;
 	}
 	snprintf(sid, sizeof(sid), "%s", PQgetvalue(res, 0, 0));
 	snprintf(uid, sizeof(uid), "%s", PQgetvalue(res, 0, 1));
 	if (user_set(user, uid, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3)) != 0) {
 		PQclear(res);
-		return SESS_ERROR;
+		return SESSION_STORE_ERROR;
 	}
 	live = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
 	fresh = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
@@ -428,18 +428,18 @@ enum sess_result sess_refresh(struct app *app, const char *token, struct sess_to
 	expires = strtol(PQgetvalue(res, 0, 9), NULL, 10);
 	if (spent && within && (successor_hex = strdup(PQgetvalue(res, 0, 8))) == NULL) {
 		PQclear(res);
-		return SESS_ERROR;
+		return SESSION_STORE_ERROR;
 	}
 	PQclear(res);
 
 	if (!live) {
-		rc = SESS_INVALID;
+		rc = SESSION_STORE_INVALID;
 	} else if (!spent) {
 		rc = fresh ? rotate(app, token, hash, uid, sid, expires, out, &successor_hex)
-			   : SESS_INVALID;
-		if (rc == SESS_REUSED && successor_hex != NULL) /* lost the race: the winner's pair */
+			   : SESSION_STORE_INVALID;
+		if (rc == SESSION_STORE_REUSED && successor_hex != NULL) /* lost the race: the winner's pair */
 			rc = current_tokens(app, token, successor_hex, uid, sid, out);
-		else if (rc == SESS_REUSED)
+		else if (rc == SESSION_STORE_REUSED)
 			rc = revoke_reused(app, sid, uid);
 	} else if (within) {
 		rc = current_tokens(app, token, successor_hex, uid, sid, out);
@@ -448,8 +448,8 @@ enum sess_result sess_refresh(struct app *app, const char *token, struct sess_to
 		rc = revoke_reused(app, sid, uid);
 	}
 	free(successor_hex);
-	if (rc != SESS_OK)
-		sess_tokens_free(out);
+	if (rc != SESSION_STORE_OK)
+		session_store_tokens_free(out);
 	return rc;
 }
 
@@ -468,7 +468,7 @@ static void publish_rows(struct app *app, PGresult *res)
 }
 
 /* Runs a two-parameter UPDATE of sessions RETURNING their ids, and publishes them. */
-static enum sess_result revoke_returning(struct app *app, const char *sql, const char *const *params)
+static enum session_store_result revoke_returning(struct app *app, const char *sql, const char *const *params)
 {
 	PGresult *res;
 	enum db_status st = db_exec(&app->db, sql, 2, params, &res, NULL);
@@ -477,18 +477,18 @@ static enum sess_result revoke_returning(struct app *app, const char *sql, const
 		return from_db(st);
 	publish_rows(app, res);
 	PQclear(res);
-	return SESS_OK;
+	return SESSION_STORE_OK;
 }
 
-enum sess_result sess_logout(struct app *app, const char *sid, const char *token)
+enum session_store_result session_store_logout(struct app *app, const char *sid, const char *token)
 {
 	char hash[2 * CRYPTO_SHA256_LEN + 3];
 	const char *params[2] = { sid, NULL };
 
-	if (token != NULL && sess_refresh_token_valid(token) && token_hash_param(token, hash) == 0)
+	if (token != NULL && session_store_refresh_token_valid(token) && token_hash_param(token, hash) == 0)
 		params[1] = hash;
 	if (params[0] == NULL && params[1] == NULL)
-		return SESS_OK;
+		return SESSION_STORE_OK;
 	return revoke_returning(app,
 	    "UPDATE sessions SET revoked_at = now(), revoked_reason = 'logout'"
 	    " WHERE revoked_at IS NULL AND (id = $1::uuid OR id = (SELECT session_id"
@@ -497,12 +497,12 @@ enum sess_result sess_logout(struct app *app, const char *sid, const char *token
 	    params);
 }
 
-enum sess_result sess_change_password(struct app *app, const char *user_id, const char *new_hash)
+enum session_store_result session_store_change_password(struct app *app, const char *user_id, const char *new_hash)
 {
 	const char *params[2] = { user_id, new_hash };
 	PGresult *res;
 	enum db_status st;
-	enum sess_result rc;
+	enum session_store_result rc;
 
 	/*
 	 * Two statements in one transaction: the UPDATE of users takes the row
@@ -533,14 +533,14 @@ enum sess_result sess_change_password(struct app *app, const char *user_id, cons
 		PQclear(res);
 		return from_db(st);
 	}
-	rc = SESS_OK;
+	rc = SESSION_STORE_OK;
 	publish_rows(app, res);
 	PQclear(res);
 	return rc;
 }
 
 /* One batch of every purge, in one statement; the counts into `out`.  0, or -1. */
-static int purge_batch(struct app *app, long counts[SESS_PURGE_KINDS], int *skipped)
+static int purge_batch(struct app *app, long counts[SESSION_STORE_PURGE_KINDS], int *skipped)
 {
 	char grace[24], reuse[24], window[24], batch[24];
 	const char *params[4] = { grace, reuse, window, batch };
@@ -550,7 +550,7 @@ static int purge_batch(struct app *app, long counts[SESS_PURGE_KINDS], int *skip
 	/* A successor is kept a minute past the reuse interval (see current_tokens). */
 	snprintf(reuse, sizeof(reuse), "%ld", app->cfg.refresh_reuse_interval + 60);
 	snprintf(window, sizeof(window), "%ld", app->cfg.login_failure_window);
-	snprintf(batch, sizeof(batch), "%d", SESS_PURGE_BATCH);
+	snprintf(batch, sizeof(batch), "%d", SESSION_STORE_PURGE_BATCH);
 	/*
 	 * Each part reads one index, at most a batch.  Sessions go (with their
 	 * tokens, by cascade) once revoked, or once their live token expired,
@@ -585,30 +585,30 @@ static int purge_batch(struct app *app, long counts[SESS_PURGE_KINDS], int *skip
 		4, params, &res, NULL) != DB_OK)
 		return -1;
 	*skipped = strcmp(PQgetvalue(res, 0, 0), "t") != 0;
-	for (int i = 0; i < SESS_PURGE_KINDS; i++)
+	for (int i = 0; i < SESSION_STORE_PURGE_KINDS; i++)
 		counts[i] = strtol(PQgetvalue(res, 0, 1 + i), NULL, 10);
 	PQclear(res);
 	return 0;
 }
 
-int sess_purge(struct app *app, long counts[SESS_PURGE_KINDS])
+int session_store_purge(struct app *app, long counts[SESSION_STORE_PURGE_KINDS])
 {
-	static const char *const names[SESS_PURGE_KINDS] = { "revoked_sessions",
+	static const char *const names[SESSION_STORE_PURGE_KINDS] = { "revoked_sessions",
 		"expired_sessions", "spent_refresh_rows", "successors", "login_failures" };
-	long total[SESS_PURGE_KINDS] = { 0 }, any = 0;
+	long total[SESSION_STORE_PURGE_KINDS] = { 0 }, any = 0;
 	int full = 1;
 
-	for (int round = 0; round < SESS_PURGE_ROUNDS && full; round++) {
-		long n[SESS_PURGE_KINDS];
+	for (int round = 0; round < SESSION_STORE_PURGE_ROUNDS && full; round++) {
+		long n[SESSION_STORE_PURGE_KINDS];
 		int skipped = 0;
 
 		if (purge_batch(app, n, &skipped) != 0)
 			return -1;
 		full = 0;
-		for (int i = 0; i < SESS_PURGE_KINDS; i++) {
+		for (int i = 0; i < SESSION_STORE_PURGE_KINDS; i++) {
 			total[i] += n[i];
 			any += n[i];
-			full |= n[i] >= SESS_PURGE_BATCH;
+			full |= n[i] >= SESSION_STORE_PURGE_BATCH;
 		}
 		if (skipped)
 			break; /* another process is at it */
@@ -618,14 +618,14 @@ int sess_purge(struct app *app, long counts[SESS_PURGE_KINDS])
 	if (any > 0 || log_enabled(LOG_DEBUG)) {
 		cJSON *f = cJSON_CreateObject();
 
-		for (int i = 0; i < SESS_PURGE_KINDS; i++)
+		for (int i = 0; i < SESSION_STORE_PURGE_KINDS; i++)
 			cJSON_AddNumberToObject(f, names[i], (double)total[i]);
 		log_event(any > 0 ? LOG_INFO : LOG_DEBUG, "purged", f);
 	}
 	return 0;
 }
 
-/* The deferred half of sess_purge_later(): at most once per SESS_PURGE_EVERY_S a process. */
+/* The deferred half of session_store_purge_later(): at most once per SESSION_STORE_PURGE_EVERY_S a process. */
 static void purge_deferred(struct app *app)
 {
 	static struct timespec last;
@@ -633,14 +633,14 @@ static void purge_deferred(struct app *app)
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (ran && now.tv_sec - last.tv_sec < SESS_PURGE_EVERY_S)
+	if (ran && now.tv_sec - last.tv_sec < SESSION_STORE_PURGE_EVERY_S)
 		return;
 	ran = 1;
 	last = now;
-	(void)sess_purge(app, NULL);
+	(void)session_store_purge(app, NULL);
 }
 
-void sess_purge_later(struct app *app)
+void session_store_purge_later(struct app *app)
 {
 	app->deferred = purge_deferred;
 }

@@ -30,7 +30,7 @@
 
 /*
  * The route's {key} through its validation table (data_params.h), decoded
- * into `key` (KV_KEY_MAX + 1 bytes).  0, or -1 when it is not a key: then,
+ * into `key` (DATA_KEY_LEN_MAX + 1 bytes).  0, or -1 when it is not a key: then,
  * with `answer`, the 422 has been sent.
  */
 static int route_key(struct ctx *c, char *key, int answer)
@@ -38,7 +38,7 @@ static int route_key(struct ctx *c, char *key, int answer)
 	struct valid_value v[1];
 	cJSON *bad = valid_params(c->req, c->param, c->param_len, data_params_key, 1, v);
 
-	snprintf(key, KV_KEY_MAX + 1, "%s", bad == NULL ? v[0].s : "");
+	snprintf(key, DATA_KEY_LEN_MAX + 1, "%s", bad == NULL ? v[0].s : "");
 	valid_values_free(v, 1);
 	if (bad == NULL)
 		return 0;
@@ -55,7 +55,7 @@ static void etag(struct ctx *c, long long version)
 }
 
 /* {"key", "value", "version", "updated_at"} with the ETag. */
-static void reply_item(struct ctx *c, int status, const struct kv_item *item)
+static void reply_item(struct ctx *c, int status, const struct kv_store_item *item)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -67,22 +67,22 @@ static void reply_item(struct ctx *c, int status, const struct kv_item *item)
 	resp_json(c->resp, c->req, status, o);
 }
 
-/* Answers a kv_result that is not a success. */
-static void reply_failure(struct ctx *c, enum kv_result r)
+/* Answers a kv_store_result that is not a success. */
+static void reply_failure(struct ctx *c, enum kv_store_result r)
 {
 	switch (r) {
-	case KV_NOT_FOUND:
+	case KV_STORE_NOT_FOUND:
 		resp_error(c->resp, c->req, 404, "not_found", "no such key", NULL);
 		break;
-	case KV_PRECONDITION:
+	case KV_STORE_PRECONDITION:
 		resp_error(c->resp, c->req, 412, "precondition_failed", "a precondition did not hold",
 		    NULL);
 		break;
-	case KV_QUOTA:
+	case KV_STORE_QUOTA:
 		resp_error(c->resp, c->req, 403, "quota_exceeded", "this user has as many keys as allowed",
 		    NULL);
 		break;
-	case KV_DOWN:
+	case KV_STORE_DOWN:
 		app_unavailable(c);
 		break;
 	default:
@@ -90,12 +90,12 @@ static void reply_failure(struct ctx *c, enum kv_result r)
 	}
 }
 
-static void conditions(struct ctx *c, struct kv_cond *cond)
+static void conditions(struct ctx *c, struct etag_cond *cond)
 {
 	memset(cond, 0, sizeof(*cond));
-	kv_parse_etags(req_header(c->req, "If-Match"), 0, &cond->if_match, &cond->if_match_any,
+	etag_parse_list(req_header(c->req, "If-Match"), 0, &cond->if_match, &cond->if_match_any,
 	    &cond->if_match_n, cond->if_match_v);
-	kv_parse_etags(req_header(c->req, "If-None-Match"), 1, &cond->if_none_match,
+	etag_parse_list(req_header(c->req, "If-None-Match"), 1, &cond->if_none_match,
 	    &cond->if_none_match_any, &cond->if_none_match_n, cond->if_none_match_v);
 }
 
@@ -105,8 +105,8 @@ static void conditions(struct ctx *c, struct kv_cond *cond)
  */
 static void get_item_keys(struct ctx *c, struct route_keys *keys)
 {
-	char key[KV_KEY_MAX + 1] = "";
-	struct kv_lookup *l;
+	char key[DATA_KEY_LEN_MAX + 1] = "";
+	struct kv_cache_lookup *l;
 
 	if (route_key(c, key, 0) != 0 || (l = malloc(sizeof(*l))) == NULL)
 		return; /* get_item answers 422, or reads PostgreSQL */
@@ -123,12 +123,12 @@ static void get_item_keys(struct ctx *c, struct route_keys *keys)
 
 static void get_item(struct ctx *c)
 {
-	const struct kv_lookup *l = c->hook_state;
-	char key[KV_KEY_MAX + 1];
-	struct kv_item item;
-	struct kv_cond cond;
-	enum kv_result r;
-	enum kv_tier tier;
+	const struct kv_cache_lookup *l = c->hook_state;
+	char key[DATA_KEY_LEN_MAX + 1];
+	struct kv_store_item item;
+	struct etag_cond cond;
+	enum kv_store_result r;
+	enum kv_cache_tier tier;
 	int matched;
 
 	if (route_key(c, key, 1) != 0)
@@ -136,7 +136,7 @@ static void get_item(struct ctx *c)
 	/* Without the hook's lookup (out of memory), or Redis' answer: PostgreSQL. */
 	r = kv_cache_get(c->app, c->auth.claims.sub, key, l, l != NULL ? c->fetched : NULL, &item,
 	    &tier);
-	if (r != KV_OK) {
+	if (r != KV_STORE_OK) {
 		reply_failure(c, r);
 		return;
 	}
@@ -151,16 +151,16 @@ static void get_item(struct ctx *c)
 	} else {
 		reply_item(c, 200, &item);
 	}
-	kv_item_free(&item);
+	kv_store_item_free(&item);
 }
 
 static void put_item(struct ctx *c)
 {
-	struct kv_item item;
-	struct kv_cond cond;
+	struct kv_store_item item;
+	struct etag_cond cond;
 	enum body_result br;
-	enum kv_result r;
-	char key[KV_KEY_MAX + 1], *value;
+	enum kv_store_result r;
+	char key[DATA_KEY_LEN_MAX + 1], *value;
 	size_t len;
 
 	if (route_key(c, key, 1) != 0)
@@ -176,12 +176,12 @@ static void put_item(struct ctx *c)
 	len = body_compact(c->req->body, c->req->body_len, value);
 	value[len] = '\0';
 	conditions(c, &cond);
-	r = kv_put(c->app, c->auth.claims.sub, key, value, len, &cond, &item);
-	if (r == KV_OK || r == KV_CREATED) {
+	r = kv_store_put(c->app, c->auth.claims.sub, key, value, len, &cond, &item);
+	if (r == KV_STORE_OK || r == KV_STORE_CREATED) {
 		item.value = value;
 		item.value_len = len;
 		kv_cache_written(c->app, c->auth.claims.sub, key, item.version, &item);
-		reply_item(c, r == KV_CREATED ? 201 : 200, &item);
+		reply_item(c, r == KV_STORE_CREATED ? 201 : 200, &item);
 	} else {
 		reply_failure(c, r);
 	}
@@ -190,16 +190,16 @@ static void put_item(struct ctx *c)
 
 static void delete_item(struct ctx *c)
 {
-	struct kv_cond cond;
-	enum kv_result r;
+	struct etag_cond cond;
+	enum kv_store_result r;
 	long long version = 0;
-	char key[KV_KEY_MAX + 1];
+	char key[DATA_KEY_LEN_MAX + 1];
 
 	if (route_key(c, key, 1) != 0)
 		return;
 	conditions(c, &cond);
-	r = kv_delete(c->app, c->auth.claims.sub, key, &cond, &version);
-	if (r != KV_OK) {
+	r = kv_store_delete(c->app, c->auth.claims.sub, key, &cond, &version);
+	if (r != KV_STORE_OK) {
 		reply_failure(c, r);
 		return;
 	}
@@ -214,7 +214,7 @@ static void list_items(struct ctx *c)
 	char next[256];
 	long long limit;
 	cJSON *items = NULL, *o;
-	enum kv_result r;
+	enum kv_store_result r;
 	int more;
 
 	if (valid_reply(c, valid_params(c->req, NULL, 0, data_params_list, DATA_PARAMS_LIST_N, v)))
@@ -222,8 +222,8 @@ static void list_items(struct ctx *c)
 	limit = v[DATA_PARAMS_LIMIT].s != NULL ? v[DATA_PARAMS_LIMIT].number : DATA_LIST_DEFAULT;
 	/* A cursor is the base64url of the last key of the previous page. */
 	after = v[DATA_PARAMS_CURSOR].s != NULL ? v[DATA_PARAMS_CURSOR].s : "";
-	r = kv_list(c->app, c->auth.claims.sub, after, (long)limit, &items, &more);
-	if (r != KV_OK) {
+	r = kv_store_list(c->app, c->auth.claims.sub, after, (long)limit, &items, &more);
+	if (r != KV_STORE_OK) {
 		reply_failure(c, r);
 		goto out;
 	}

@@ -11,14 +11,14 @@
  * name's failures).  A hash made at another cost is re-hashed on success.
  *
  * The session is created only if the account still has the password version
- * that was verified (sess_create): a login in flight when a password change
+ * that was verified (session_store_create): a login in flight when a password change
  * or an account deletion commits gets 401 invalid_credentials, not a
  * session.  A failure is decided and recorded in one statement
- * (guard_record), so parallel wrong passwords count exactly up to the
+ * (login_guard_record), so parallel wrong passwords count exactly up to the
  * limit; those past it get the lockout's 429.  A lockout 429 gives its
  * request back to the `auth` rate limit.  After the answer has gone out,
  * the responder purges expired sessions and failed-login records now and
- * then (sess_purge_later).
+ * then (session_store_purge_later).
  */
 #include "app.h"
 #include "crypto.h"
@@ -96,17 +96,17 @@ static void login(struct ctx *c)
 	char *password = NULL, *username = NULL;
 	size_t password_len = 0, username_len = 0;
 	unsigned char name_hash[CRYPTO_SHA256_LEN];
-	char user_agent[SLIST_USER_AGENT_MAX + 1];
+	char user_agent[SESSION_LIST_USER_AGENT_MAX + 1];
 	const char *stored;
 	struct user u;
-	struct sess_tokens t = { 0 };
+	struct session_store_tokens t = { 0 };
 	PGresult *res = NULL;
 	enum body_result br;
 	enum db_status st;
 	int locked, known = 0, ok, bearer;
 	long retry_after;
 
-	sess_purge_later(c->app);
+	session_store_purge_later(c->app);
 	br = body_read_json(c->req, (size_t)c->cfg->max_body_bytes);
 	if (br != BODY_JSON_OK) {
 		body_reply_error(c, br);
@@ -120,10 +120,10 @@ static void login(struct ctx *c)
 	password = v[1].s;
 	password_len = v[1].len;
 	bearer = v[2].s != NULL && strcmp(v[2].s, "bearer") == 0;
-	if (guard_name_hash(c->cfg, username, name_hash) != 0)
+	if (login_guard_name_hash(c->cfg, username, name_hash) != 0)
 		goto out; /* out of memory: 500 */
 
-	st = guard_check(c->app, name_hash, &locked, &retry_after);
+	st = login_guard_check(c->app, name_hash, &locked, &retry_after);
 	if (st != DB_OK)
 		goto db_failed;
 	if (locked) {
@@ -150,7 +150,7 @@ static void login(struct ctx *c)
 		 stored != NULL ? stored : "") == 1 &&
 	    password != NULL;
 	if (!ok || !known) {
-		st = guard_record(c->app, name_hash, &locked, &retry_after);
+		st = login_guard_record(c->app, name_hash, &locked, &retry_after);
 		if (st == DB_DOWN)
 			goto db_failed;
 		if (st == DB_OK && locked) {
@@ -165,11 +165,11 @@ static void login(struct ctx *c)
 	if (pw_needs_rehash(stored, (int)c->cfg->bcrypt_cost))
 		rehash(c, u.id, PQgetvalue(res, 0, 4), password, password_len);
 
-	switch (sess_create(c->app, u.id, PQgetvalue(res, 0, 4), name_hash,
-	    slist_user_agent(c->req, user_agent), &t)) {
-	case SESS_OK:
+	switch (session_store_create(c->app, u.id, PQgetvalue(res, 0, 4), name_hash,
+	    session_list_user_agent(c->req, user_agent), &t)) {
+	case SESSION_STORE_OK:
 		break;
-	case SESS_INVALID:
+	case SESSION_STORE_INVALID:
 		/*
 		 * The password changed (or the account was deleted) after it was
 		 * checked: the session would be born revoked, so none is made and the
@@ -178,21 +178,21 @@ static void login(struct ctx *c)
 		resp_error(c->resp, c->req, 401, "invalid_credentials", "wrong username or password", NULL);
 		log_login(c, "failure", NULL);
 		goto out;
-	case SESS_DOWN:
+	case SESSION_STORE_DOWN:
 		goto db_failed;
 	default:
 		goto out; /* 500 */
 	}
 	snprintf(c->req->user_id, sizeof(c->req->user_id), "%s", u.id);
 	user_cache_put(c->app, &u);
-	sess_reply(c, &t, &u, bearer);
+	session_reply_tokens(c, &t, &u, bearer);
 	log_login(c, "success", u.id);
 	goto out;
 db_failed:
 	app_unavailable(c);
 out:
 	PQclear(res);
-	sess_tokens_free(&t);
+	session_store_tokens_free(&t);
 	valid_values_free(v, 3);
 }
 

@@ -81,15 +81,15 @@ static int optional_token_body(struct ctx *c, struct valid_value *body, const ch
 
 static void refresh(struct ctx *c)
 {
-	char cookie[SESS_REFRESH_LEN + 2];
+	char cookie[SESSION_STORE_REFRESH_LEN + 2];
 	const char *token;
 	struct valid_value body = { NULL, 0, 0 };
-	struct sess_tokens t = { 0 };
+	struct session_store_tokens t = { 0 };
 	struct user u;
 	int bearer;
 
 	cookie[0] = '\0';
-	sess_purge_later(c->app);
+	session_store_purge_later(c->app);
 	if (optional_token_body(c, &body, &token))
 		goto out;
 	bearer = token != NULL;
@@ -105,37 +105,37 @@ static void refresh(struct ctx *c)
 		resp_error(c->resp, c->req, 401, "unauthenticated", "no refresh token", NULL);
 		goto out;
 	}
-	switch (sess_refresh(c->app, token, &t, &u)) {
-	case SESS_OK:
+	switch (session_store_refresh(c->app, token, &t, &u)) {
+	case SESSION_STORE_OK:
 		snprintf(c->req->user_id, sizeof(c->req->user_id), "%s", u.id);
-		sess_reply(c, &t, &u, bearer);
+		session_reply_tokens(c, &t, &u, bearer);
 		break;
-	case SESS_INVALID:
+	case SESSION_STORE_INVALID:
 		resp_error(c->resp, c->req, 401, "unauthenticated",
 		    "the refresh token is not valid", NULL);
 		break;
-	case SESS_REUSED:
+	case SESSION_STORE_REUSED:
 		snprintf(c->req->user_id, sizeof(c->req->user_id), "%s", u.id);
 		if (!bearer)
 			cookie_clear_session(c->resp);
 		resp_error(c->resp, c->req, 401, "refresh_token_reused",
 		    "this refresh token was already used; the session is revoked", NULL);
 		break;
-	case SESS_DOWN:
+	case SESSION_STORE_DOWN:
 		app_unavailable(c);
 		break;
-	case SESS_ERROR:
+	case SESSION_STORE_ERROR:
 		break; /* 500 */
 	}
 out:
 	explicit_bzero(cookie, sizeof(cookie));
-	sess_tokens_free(&t);
+	session_store_tokens_free(&t);
 	valid_values_free(&body, 1);
 }
 
 static void logout(struct ctx *c)
 {
-	char cookie[SESS_REFRESH_LEN + 2] = "";
+	char cookie[SESSION_STORE_REFRESH_LEN + 2] = "";
 	const char *token;
 	const char *sid = NULL;
 	struct valid_value body = { NULL, 0, 0 };
@@ -161,10 +161,10 @@ static void logout(struct ctx *c)
 		snprintf(c->req->user_id, sizeof(c->req->user_id), "%s", a.claims.sub);
 	}
 	if (sid != NULL || token != NULL) {
-		switch (sess_logout(c->app, sid, token)) {
-		case SESS_OK:
+		switch (session_store_logout(c->app, sid, token)) {
+		case SESSION_STORE_OK:
 			break;
-		case SESS_DOWN:
+		case SESSION_STORE_DOWN:
 			app_unavailable(c);
 			goto out;
 		default:
@@ -233,9 +233,9 @@ static void change_password(struct ctx *c)
 		goto out;
 	}
 	/* A wrong current password counts as a failed login of this name. */
-	if (guard_name_hash(c->cfg, PQgetvalue(res, 0, 0), name_hash) != 0)
+	if (login_guard_name_hash(c->cfg, PQgetvalue(res, 0, 0), name_hash) != 0)
 		goto out;
-	if ((st = guard_check(c->app, name_hash, &locked, &retry_after)) != DB_OK)
+	if ((st = login_guard_check(c->app, name_hash, &locked, &retry_after)) != DB_OK)
 		goto db_failed;
 	if (locked) {
 		reply_locked(c, retry_after);
@@ -244,7 +244,7 @@ static void change_password(struct ctx *c)
 	ok = pw_verify(current != NULL ? current : "", current_len, PQgetvalue(res, 0, 1)) == 1 &&
 	    current != NULL;
 	if (!ok) {
-		if ((st = guard_record(c->app, name_hash, &locked, &retry_after)) == DB_DOWN)
+		if ((st = login_guard_record(c->app, name_hash, &locked, &retry_after)) == DB_DOWN)
 			goto db_failed;
 		if (st == DB_OK && locked) {
 			reply_locked(c, retry_after); /* a concurrent failure reached the limit first */
@@ -257,15 +257,15 @@ static void change_password(struct ctx *c)
 	}
 	if (pw_hash(fresh, fresh_len, (int)c->cfg->bcrypt_cost, hash) != 0)
 		goto out;
-	switch (sess_change_password(c->app, c->auth.claims.sub, hash)) {
-	case SESS_OK:
+	switch (session_store_change_password(c->app, c->auth.claims.sub, hash)) {
+	case SESSION_STORE_OK:
 		break;
-	case SESS_DOWN:
+	case SESSION_STORE_DOWN:
 		goto db_failed;
 	default:
 		goto out;
 	}
-	guard_reset(c->app, name_hash);
+	login_guard_reset(c->app, name_hash);
 	{
 		cJSON *f = cJSON_CreateObject();
 
@@ -325,18 +325,18 @@ static void me(struct ctx *c)
 }
 
 /* Answers a failed slist_*() call; returns 1 when it answered. */
-static int slist_failed(struct ctx *c, enum slist_result r)
+static int list_failed(struct ctx *c, enum session_list_result r)
 {
 	switch (r) {
-	case SLIST_OK:
+	case SESSION_LIST_OK:
 		return 0;
-	case SLIST_NOT_FOUND:
+	case SESSION_LIST_NOT_FOUND:
 		resp_error(c->resp, c->req, 404, "not_found", "no such session", NULL);
 		return 1;
-	case SLIST_DOWN:
+	case SESSION_LIST_DOWN:
 		app_unavailable(c);
 		return 1;
-	case SLIST_ERROR:
+	case SESSION_LIST_ERROR:
 		break;
 	}
 	resp_json(c->resp, c->req, 500, NULL);
@@ -347,7 +347,7 @@ static void list_sessions(struct ctx *c)
 {
 	cJSON *list = NULL, *answer;
 
-	if (slist_failed(c, slist_query(c->app, c->auth.claims.sub, c->auth.claims.sid, &list)))
+	if (list_failed(c, session_list_query(c->app, c->auth.claims.sub, c->auth.claims.sid, &list)))
 		return;
 	answer = cJSON_CreateObject();
 	if (answer == NULL || !cJSON_AddItemToObject(answer, "sessions", list)) {
@@ -362,15 +362,15 @@ static void list_sessions(struct ctx *c)
 static void end_session(struct ctx *c)
 {
 	struct valid_value id[1];
-	cJSON *bad = valid_params(c->req, c->param, c->param_len, slist_id_fields, 1, id);
+	cJSON *bad = valid_params(c->req, c->param, c->param_len, session_list_id_fields, 1, id);
 
 	/* Not a session id at all: as unknown as another user's. */
 	if (bad != NULL) {
 		cJSON_Delete(bad);
-		slist_failed(c, SLIST_NOT_FOUND);
+		list_failed(c, SESSION_LIST_NOT_FOUND);
 		return;
 	}
-	if (!slist_failed(c, slist_end(c->app, c->auth.claims.sub, id[0].s))) {
+	if (!list_failed(c, session_list_end(c->app, c->auth.claims.sub, id[0].s))) {
 		/* Ending the current session is its logout. */
 		if (strcmp(id[0].s, c->auth.claims.sid) == 0)
 			cookie_clear_session(c->resp);
@@ -381,7 +381,7 @@ static void end_session(struct ctx *c)
 
 static void end_other_sessions(struct ctx *c)
 {
-	if (slist_failed(c, slist_end_others(c->app, c->auth.claims.sub, c->auth.claims.sid)))
+	if (list_failed(c, session_list_end_others(c->app, c->auth.claims.sub, c->auth.claims.sid)))
 		return;
 	resp_empty(c->resp, 204);
 }
@@ -418,9 +418,9 @@ static void delete_me(struct ctx *c)
 		goto out;
 	}
 	/* A wrong password counts as a failed login of this name, as on a password change. */
-	if (guard_name_hash(c->cfg, PQgetvalue(res, 0, 0), name_hash) != 0)
+	if (login_guard_name_hash(c->cfg, PQgetvalue(res, 0, 0), name_hash) != 0)
 		goto out;
-	if ((st = guard_check(c->app, name_hash, &locked, &retry_after)) != DB_OK)
+	if ((st = login_guard_check(c->app, name_hash, &locked, &retry_after)) != DB_OK)
 		goto db_failed;
 	if (locked) {
 		reply_locked(c, retry_after);
@@ -428,7 +428,7 @@ static void delete_me(struct ctx *c)
 	}
 	ok = v[0].s != NULL && pw_verify(v[0].s, v[0].len, PQgetvalue(res, 0, 1)) == 1;
 	if (!ok) {
-		if ((st = guard_record(c->app, name_hash, &locked, &retry_after)) == DB_DOWN)
+		if ((st = login_guard_record(c->app, name_hash, &locked, &retry_after)) == DB_DOWN)
 			goto db_failed;
 		if (st == DB_OK && locked) {
 			reply_locked(c, retry_after); /* a concurrent failure reached the limit first */

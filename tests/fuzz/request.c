@@ -1,7 +1,7 @@
 /*
  * request.c - fuzzes request parsing and routing (lib/request.c,
  * lib/router.c, lib/request_id.c) the way lib/app.c runs them, with the
- * data key decoding of the data responder (kv_key_decode) and the token
+ * data key decoding of the data responder (data_key_decode) and the token
  * lookup of lib/auth.c (Authorization: Bearer, then the access cookie).
  *
  * Input: "<REQUEST_METHOD>\n<REQUEST_URI>\n<REMOTE_ADDR>\n<X-Forwarded-For>\n
@@ -42,7 +42,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void check_route(const struct request *req, enum route_result rr,
     const struct route_match *m)
 {
-	char key[KV_KEY_MAX + 1];
+	char key[DATA_KEY_LEN_MAX + 1];
 
 	switch (rr) {
 	case ROUTE_FOUND:
@@ -51,8 +51,8 @@ static void check_route(const struct request *req, enum route_result rr,
 			FUZZ_ASSERT(m->param >= req->path && m->param_len > 0);
 			FUZZ_ASSERT(m->param + m->param_len == req->path + strlen(req->path));
 			FUZZ_ASSERT(memchr(m->param, '/', m->param_len) == NULL);
-			if (kv_key_decode(m->param, m->param_len, key) == 0)
-				FUZZ_ASSERT(kv_key_valid(key, strlen(key)));
+			if (data_key_decode(m->param, m->param_len, key) == 0)
+				FUZZ_ASSERT(data_key_valid(key, strlen(key)));
 		}
 		break;
 	case ROUTE_METHOD_NOT_ALLOWED:
@@ -87,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	req_init(&req, &f.io, &trusted, HASH_KEY, sizeof(HASH_KEY) - 1);
 	resp_init(&resp);
-	FUZZ_ASSERT(reqid_valid(req.id));
+	FUZZ_ASSERT(request_id_valid(req.id));
 	FUZZ_ASSERT(strlen(req.path) <= REQ_PATH_MAX && strlen(req.method) <= REQ_METHOD_MAX);
 	if (req.method[0] != '\0' && !req.path_too_long) {
 		/* Every route of every responder (the manifest; no handler is called). */

@@ -6,7 +6,7 @@
  * Input: the body; the same bytes are also the query string of GET
  * /api/data (a first '?' or '#' ends it, as in a URI) and the raw {key}
  * segment.  For the request line it checks that a key that passed is a key
- * (kv_key_valid), a limit a number from 1 to DATA_LIST_MAX whose text is
+ * (data_key_valid), a limit a number from 1 to DATA_LIST_MAX whose text is
  * digits, a cursor a key, and that a failure has no value.  Checks, for every field the table passed, that its
  * exact bytes really satisfy the rules (bounds in code points, format,
  * choices, no U+0000 where a format applies), that a failing field has no
@@ -133,7 +133,7 @@ static void check_params(const char *text, size_t len)
 	bad = valid_params(NULL, text, len, data_params_key, 1, key);
 	FUZZ_ASSERT((bad == NULL) == (key[0].s != NULL));
 	if (key[0].s != NULL)
-		FUZZ_ASSERT(kv_key_valid(key[0].s, key[0].len) && strlen(key[0].s) == key[0].len);
+		FUZZ_ASSERT(data_key_valid(key[0].s, key[0].len) && strlen(key[0].s) == key[0].len);
 	cJSON_Delete(bad);
 	valid_values_free(key, 1);
 
@@ -159,7 +159,7 @@ static void check_params(const char *text, size_t len)
 		    strspn(l->s, "0123456789") == l->len);
 	}
 	if (list[DATA_PARAMS_CURSOR].s != NULL)
-		FUZZ_ASSERT(kv_key_valid(list[DATA_PARAMS_CURSOR].s, list[DATA_PARAMS_CURSOR].len));
+		FUZZ_ASSERT(data_key_valid(list[DATA_PARAMS_CURSOR].s, list[DATA_PARAMS_CURSOR].len));
 	cJSON_Delete(bad);
 	valid_values_free(list, DATA_PARAMS_LIST_N);
 	req_free(&req);

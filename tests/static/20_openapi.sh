@@ -407,7 +407,7 @@ m = grab(r'transports\[\]\s*=\s*\{([^}]*)\}', login_c, "the token transports")
 if m:
     want = set(re.findall(r'"([a-z]+)"', m.group(1)))
     check(values_of(schemas.get("TokenTransport")) == want, f"token_transport is one of {sorted(want)}")
-km = grab(r'#define KV_KEY_MAX (\d+)', read("lib/data_key.h"), "KV_KEY_MAX")
+km = grab(r'#define DATA_KEY_LEN_MAX (\d+)', read("lib/data_key.h"), "DATA_KEY_LEN_MAX")
 key = deref(schemas.get("DataKey")) or {}
 if km:
     check(key.get("pattern") == "^[A-Za-z0-9._~-]{1,%s}$" % km.group(1) and key.get("maxLength") == int(km.group(1))

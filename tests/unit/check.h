@@ -45,7 +45,7 @@ static void check_report(int ok, const char *file, int line, const char *what)
  *	static const struct check_str_case cases[] = { { "In", "in" }, ... };
  *	CHECK_STR_CASES(norm, cases);          (norm(in) equals want)
  *	static const struct check_len_case ids[] = { { "x", 1, 0 }, ... };
- *	CHECK_LEN_CASES(slist_id_valid, ids);  (slist_id_valid(s, len) == want)
+ *	CHECK_LEN_CASES(session_list_id_valid, ids);  (session_list_id_valid(s, len) == want)
  */
 struct check_str_case {
 	const char *in, *want;

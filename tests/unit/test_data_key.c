@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* kv_key_valid() of the first `len` bytes of `s`, from an exact-size copy. */
+/* data_key_valid() of the first `len` bytes of `s`, from an exact-size copy. */
 static int valid(const char *s, size_t len)
 {
 	char *copy = malloc(len > 0 ? len : 1);
@@ -20,13 +20,13 @@ static int valid(const char *s, size_t len)
 	if (copy == NULL)
 		abort();
 	memcpy(copy, s, len);
-	r = kv_key_valid(copy, len);
+	r = data_key_valid(copy, len);
 	free(copy);
 	return r;
 }
 
-/* kv_key_decode() of `raw` into `out`, from an exact-size copy. */
-static int decode(const char *raw, char out[KV_KEY_MAX + 1])
+/* data_key_decode() of `raw` into `out`, from an exact-size copy. */
+static int decode(const char *raw, char out[DATA_KEY_LEN_MAX + 1])
 {
 	size_t len = strlen(raw);
 	char *copy = malloc(len > 0 ? len : 1);
@@ -35,14 +35,14 @@ static int decode(const char *raw, char out[KV_KEY_MAX + 1])
 	if (copy == NULL)
 		abort();
 	memcpy(copy, raw, len);
-	r = kv_key_decode(copy, len, out);
+	r = data_key_decode(copy, len, out);
 	free(copy);
 	return r;
 }
 
 int main(void)
 {
-	char out[KV_KEY_MAX + 1], big[3 * KV_KEY_MAX + 4];
+	char out[DATA_KEY_LEN_MAX + 1], big[3 * DATA_KEY_LEN_MAX + 4];
 
 	CHECK(valid("a", 1));
 	CHECK(valid("A-Z_a.z~0-9", 11));
@@ -53,8 +53,8 @@ int main(void)
 	CHECK_MSG(!valid("a\0b", 3), "a NUL inside the length is not a key byte");
 	CHECK_MSG(!valid("\xc3\xa9", 2), "nor is a byte above 127");
 	memset(big, 'k', sizeof(big));
-	CHECK_MSG(valid(big, KV_KEY_MAX), "KV_KEY_MAX bytes is a key");
-	CHECK_MSG(!valid(big, KV_KEY_MAX + 1), "one more is not");
+	CHECK_MSG(valid(big, DATA_KEY_LEN_MAX), "DATA_KEY_LEN_MAX bytes is a key");
+	CHECK_MSG(!valid(big, DATA_KEY_LEN_MAX + 1), "one more is not");
 
 	CHECK(decode("plain", out) == 0);
 	CHECK_STR(out, "plain");
@@ -68,17 +68,17 @@ int main(void)
 	    "a truncated or non-hex escape is malformed");
 	CHECK_MSG(decode("", out) == -1, "an empty segment is no key");
 
-	/* KV_KEY_MAX decoded bytes fit, however they were spelt; one more does not. */
-	memset(big, 'k', KV_KEY_MAX);
-	big[KV_KEY_MAX] = '\0';
-	CHECK(decode(big, out) == 0 && strlen(out) == KV_KEY_MAX);
-	for (int i = 0; i < KV_KEY_MAX; i++)
+	/* DATA_KEY_LEN_MAX decoded bytes fit, however they were spelt; one more does not. */
+	memset(big, 'k', DATA_KEY_LEN_MAX);
+	big[DATA_KEY_LEN_MAX] = '\0';
+	CHECK(decode(big, out) == 0 && strlen(out) == DATA_KEY_LEN_MAX);
+	for (int i = 0; i < DATA_KEY_LEN_MAX; i++)
 		memcpy(big + 3 * i, "%6B", 3);
-	big[3 * KV_KEY_MAX] = '\0';
-	CHECK_MSG(decode(big, out) == 0 && strlen(out) == KV_KEY_MAX && out[0] == 'k',
-	    "KV_KEY_MAX escaped bytes decode");
-	memcpy(big + 3 * KV_KEY_MAX, "%6B", 4);
-	CHECK_MSG(decode(big, out) == -1, "KV_KEY_MAX + 1 escaped bytes are too long");
+	big[3 * DATA_KEY_LEN_MAX] = '\0';
+	CHECK_MSG(decode(big, out) == 0 && strlen(out) == DATA_KEY_LEN_MAX && out[0] == 'k',
+	    "DATA_KEY_LEN_MAX escaped bytes decode");
+	memcpy(big + 3 * DATA_KEY_LEN_MAX, "%6B", 4);
+	CHECK_MSG(decode(big, out) == -1, "DATA_KEY_LEN_MAX + 1 escaped bytes are too long");
 
 	return check_summary();
 }

@@ -16,7 +16,7 @@
 /* The decoded key of raw segment `raw`, or "(invalid)" with the 422 map checked. */
 static const char *key_of(const char *raw)
 {
-	static char out[KV_KEY_MAX + 16];
+	static char out[DATA_KEY_LEN_MAX + 16];
 	struct valid_value v[1];
 	const char *bad = valid_run(data_params_key, 1, "/api/data/x", raw, v);
 
@@ -44,14 +44,14 @@ static void test_key(void)
 		{ "%2e%2e", "(invalid)" }, { "%2E%2E", "(invalid)" }, { ".", "(invalid)" },
 		{ "..", "(invalid)" }, { "", "(invalid)" },
 	};
-	char k[KV_KEY_MAX + 2];
+	char k[DATA_KEY_LEN_MAX + 2];
 
 	CHECK_STR_CASES(key_of, cases);
-	memset(k, 'k', KV_KEY_MAX);
-	k[KV_KEY_MAX] = '\0';
-	CHECK_MSG(strlen(key_of(k)) == KV_KEY_MAX, "a key of 128 characters");
-	k[KV_KEY_MAX] = 'k';
-	k[KV_KEY_MAX + 1] = '\0';
+	memset(k, 'k', DATA_KEY_LEN_MAX);
+	k[DATA_KEY_LEN_MAX] = '\0';
+	CHECK_MSG(strlen(key_of(k)) == DATA_KEY_LEN_MAX, "a key of 128 characters");
+	k[DATA_KEY_LEN_MAX] = 'k';
+	k[DATA_KEY_LEN_MAX + 1] = '\0';
 	CHECK_STR(key_of(k), "(invalid)");
 }
 
@@ -103,17 +103,17 @@ static void test_list(void)
 		{ "cursor=YSBi", "{\"cursor\":\"invalid_format\"}" }, /* "a b" is no key */
 		{ "limit=0&cursor=!", "{\"limit\":\"invalid_format\",\"cursor\":\"invalid_format\"}" },
 	};
-	char q[400], key[KV_KEY_MAX + 1], b64[256];
+	char q[400], key[DATA_KEY_LEN_MAX + 1], b64[256];
 
 	CHECK_STR_CASES(list_of, cases);
 	/* A cursor of the longest key, as next_cursor writes it, and one byte more. */
-	memset(key, 'z', KV_KEY_MAX);
-	crypto_b64url_encode((const unsigned char *)key, KV_KEY_MAX, b64, sizeof(b64));
+	memset(key, 'z', DATA_KEY_LEN_MAX);
+	crypto_b64url_encode((const unsigned char *)key, DATA_KEY_LEN_MAX, b64, sizeof(b64));
 	snprintf(q, sizeof(q), "cursor=%s", b64);
-	CHECK_MSG(strlen(list_of(q)) == strlen("limit=0 cursor=") + KV_KEY_MAX,
+	CHECK_MSG(strlen(list_of(q)) == strlen("limit=0 cursor=") + DATA_KEY_LEN_MAX,
 	    "the cursor of a 128-byte key decodes");
 	memset(key, 'z', sizeof(key));
-	crypto_b64url_encode((const unsigned char *)key, KV_KEY_MAX + 1, b64, sizeof(b64));
+	crypto_b64url_encode((const unsigned char *)key, DATA_KEY_LEN_MAX + 1, b64, sizeof(b64));
 	snprintf(q, sizeof(q), "cursor=%s", b64);
 	CHECK_STR(list_of(q), "{\"cursor\":\"invalid_format\"}");
 }

@@ -1,5 +1,5 @@
 /*
- * test_etags.c - unit tests of kv_parse_etags (lib/etag.c), the parser
+ * test_etags.c - unit tests of etag_parse_list (lib/etag.c), the parser
  * of If-Match / If-None-Match.
  *
  * Every header is copied into a heap buffer of its exact length, so that the
@@ -13,7 +13,7 @@
 
 struct parsed {
 	int present, any, n;
-	long long v[KV_ETAGS_MAX];
+	long long v[ETAG_LIST_MAX];
 };
 
 static struct parsed parse(const char *header, int weak)
@@ -28,7 +28,7 @@ static struct parsed parse(const char *header, int weak)
 			abort();
 		memcpy(copy, header, strlen(header) + 1);
 	}
-	kv_parse_etags(copy, weak, &r.present, &r.any, &r.n, r.v);
+	etag_parse_list(copy, weak, &r.present, &r.any, &r.n, r.v);
 	free(copy);
 	return r;
 }

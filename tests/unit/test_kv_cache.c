@@ -19,13 +19,13 @@
 #define redis_command_argv fake_command_argv
 #define redis_retry_now fake_retry_now
 #define redis_fail fake_redis_fail
-#define kv_get fake_kv_get
+#define kv_store_get fake_kv_get
 #include "kv_cache.c"
 #undef redis_script_run
 #undef redis_command_argv
 #undef redis_retry_now
 #undef redis_fail
-#undef kv_get
+#undef kv_store_get
 
 #define AT "2026-01-02T03:04:05.678Z"
 
@@ -44,8 +44,8 @@ static struct {
 	int infos;                      /* calls of INFO */
 	const char *run_id;             /* in INFO's answer; NULL: INFO fails */
 	int retries, fails;             /* calls of redis_retry_now, redis_fail */
-	int pg_reads;                   /* calls of kv_get */
-	enum kv_result pg_result;
+	int pg_reads;                   /* calls of kv_store_get */
+	enum kv_store_result pg_result;
 	long long pg_version;
 	const char *pg_value;
 } fake;
@@ -115,12 +115,12 @@ void fake_redis_fail(struct redis *r)
 	fake.fails++;
 }
 
-enum kv_result fake_kv_get(struct app *app, const char *user, const char *key, struct kv_item *out)
+enum kv_store_result fake_kv_get(struct app *app, const char *user, const char *key, struct kv_store_item *out)
 {
 	(void)app;
 	(void)user;
 	fake.pg_reads++;
-	if (fake.pg_result != KV_OK)
+	if (fake.pg_result != KV_STORE_OK)
 		return fake.pg_result;
 	if ((out->value = strdup(fake.pg_value != NULL ? fake.pg_value : "0")) == NULL)
 		abort();
@@ -128,7 +128,7 @@ enum kv_result fake_kv_get(struct app *app, const char *user, const char *key, s
 	out->version = fake.pg_version;
 	snprintf(out->updated_at, sizeof(out->updated_at), "%s", AT);
 	snprintf(out->key, sizeof(out->key), "%s", key);
-	return KV_OK;
+	return KV_STORE_OK;
 }
 
 /* ---- helpers ---- */
@@ -171,9 +171,9 @@ static redisReply nil_reply(void)
 	return r;
 }
 
-static struct kv_item item_of(const char *value, long long version)
+static struct kv_store_item item_of(const char *value, long long version)
 {
-	struct kv_item it;
+	struct kv_store_item it;
 
 	memset(&it, 0, sizeof(it));
 	it.value = (char *)value;
@@ -187,7 +187,7 @@ static struct kv_item item_of(const char *value, long long version)
 
 static void test_memory_key(void)
 {
-	char out[16], big[KV_REDIS_KEY_MAX + 8];
+	char out[16], big[KV_CACHE_KEY_MAX + 8];
 
 	CHECK(memory_key("u1", "k", out, sizeof(out)) == 4 && strcmp(out, "u1:k") == 0);
 	CHECK_MSG(memory_key("user-1234567", "key", out, sizeof(out)) == -1,
@@ -248,7 +248,7 @@ static void test_parse_stamp(void)
 static void test_parse_entry(void)
 {
 	redisReply r;
-	struct kv_item out;
+	struct kv_store_item out;
 	char buf[256];
 
 	r = str_reply("5:8:4:" AT "\n{\"a\":\"x\\ny\"}");
@@ -258,16 +258,16 @@ static void test_parse_entry(void)
 	CHECK(out.value_len == strlen("{\"a\":\"x\\ny\"}") && out.version == 4);
 	CHECK_STR(out.updated_at, AT);
 	CHECK_STR(out.key, "k1");
-	kv_item_free(&out);
+	kv_store_item_free(&out);
 
 	/* A value holding a raw line break after the head stays whole. */
 	r = str_reply("5:8:4:" AT "\n\"a\nb\"");
 	CHECK(parse_entry(&r, 5, 8, "k", &out) == 0 && out.value_len == 5 && memcmp(out.value, "\"a\nb\"", 5) == 0);
-	kv_item_free(&out);
+	kv_store_item_free(&out);
 	r = str_reply("5:8:4:" AT "\n");
 	CHECK_MSG(parse_entry(&r, 5, 8, "k", &out) == 0 && out.value_len == 0 && out.value[0] == '\0',
 	    "an empty value parses");
-	kv_item_free(&out);
+	kv_store_item_free(&out);
 
 	r = str_reply("5:8:4:" AT "\n1");
 	CHECK_MSG(parse_entry(&r, 6, 8, "k", &out) == -1, "another epoch's entry is not served");
@@ -286,7 +286,7 @@ static void test_parse_entry(void)
 
 static void test_entry_payload(void)
 {
-	struct kv_item it = item_of("[1,2]", 21);
+	struct kv_store_item it = item_of("[1,2]", 21);
 	size_t len = 0;
 	char *p = entry_payload(&it, &len);
 	const char *want = "42:21:" AT "\n[1,2]";
@@ -300,8 +300,8 @@ static void test_entry_payload(void)
 
 static void test_lookup_keys(void)
 {
-	struct kv_lookup l;
-	struct kv_item it = item_of("1", 3);
+	struct kv_cache_lookup l;
+	struct kv_store_item it = item_of("1", 3);
 
 	reset();
 	kv_cache_lookup_keys(&app, "u1", "k1", &l);
@@ -317,10 +317,10 @@ static void test_lookup_keys(void)
 }
 
 /* kv_cache_get() of u1/k1 with the replies epoch, stamp, entry (NULL: nil). */
-static enum kv_result get(const char *epoch, const char *stamp, const char *entry,
-    struct kv_item *out, enum kv_tier *tier)
+static enum kv_store_result get(const char *epoch, const char *stamp, const char *entry,
+    struct kv_store_item *out, enum kv_cache_tier *tier)
 {
-	struct kv_lookup l;
+	struct kv_cache_lookup l;
 	redisReply r[3];
 	const redisReply *replies[3];
 	const char *texts[3] = { epoch, stamp, entry };
@@ -335,87 +335,87 @@ static enum kv_result get(const char *epoch, const char *stamp, const char *entr
 
 static void test_get_without_redis(void)
 {
-	struct kv_lookup l;
-	struct kv_item out;
-	enum kv_tier tier = KV_TIER_MEMORY;
+	struct kv_cache_lookup l;
+	struct kv_store_item out;
+	enum kv_cache_tier tier = KV_CACHE_MEMORY;
 	const redisReply *none[3] = { NULL, NULL, NULL };
 
 	reset();
 	fake.pg_value = "\"pg\"";
 	fake.pg_version = 2;
 	kv_cache_lookup_keys(&app, "u1", "k1", &l);
-	CHECK(kv_cache_get(&app, "u1", "k1", &l, NULL, &out, &tier) == KV_OK);
-	CHECK_MSG(tier == KV_TIER_POSTGRES && fake.pg_reads == 1, "no Redis replies: PostgreSQL answers");
+	CHECK(kv_cache_get(&app, "u1", "k1", &l, NULL, &out, &tier) == KV_STORE_OK);
+	CHECK_MSG(tier == KV_CACHE_POSTGRES && fake.pg_reads == 1, "no Redis replies: PostgreSQL answers");
 	CHECK_STR(out.value, "\"pg\"");
-	kv_item_free(&out);
+	kv_store_item_free(&out);
 	CHECK_MSG(fake.runs == 0 && fake.infos == 0, "and nothing is sent to Redis");
 	kv_cache_lookup_keys(&app, "u1", "k1", &l);
 	CHECK_MSG(l.n == 3, "and memory is not filled (it cannot be checked)");
-	CHECK(kv_cache_get(&app, "u1", "k1", &l, none, &out, &tier) == KV_OK && tier == KV_TIER_POSTGRES);
-	kv_item_free(&out);
+	CHECK(kv_cache_get(&app, "u1", "k1", &l, none, &out, &tier) == KV_STORE_OK && tier == KV_CACHE_POSTGRES);
+	kv_store_item_free(&out);
 	CHECK(fake.pg_reads == 2 && fake.runs == 0);
 }
 
 static void test_get_tiers(void)
 {
-	struct kv_item out;
-	enum kv_tier tier;
-	struct kv_item it = item_of("\"mem\"", 4);
+	struct kv_store_item out;
+	enum kv_cache_tier tier;
+	struct kv_store_item it = item_of("\"mem\"", 4);
 
 	/* A current Redis entry: served from Redis, then memory holds it. */
 	reset();
-	CHECK(get("5", "5:8", "5:8:4:" AT "\n\"redis\"", &out, &tier) == KV_OK);
-	CHECK_MSG(tier == KV_TIER_REDIS && fake.pg_reads == 0, "a current Redis entry answers");
+	CHECK(get("5", "5:8", "5:8:4:" AT "\n\"redis\"", &out, &tier) == KV_STORE_OK);
+	CHECK_MSG(tier == KV_CACHE_REDIS && fake.pg_reads == 0, "a current Redis entry answers");
 	CHECK_STR(out.value, "\"redis\"");
 	CHECK(out.version == 4);
-	kv_item_free(&out);
-	CHECK(get("5", "5:8", NULL, &out, &tier) == KV_OK);
-	CHECK_MSG(tier == KV_TIER_MEMORY && fake.pg_reads == 0, "then the memory tier answers");
+	kv_store_item_free(&out);
+	CHECK(get("5", "5:8", NULL, &out, &tier) == KV_STORE_OK);
+	CHECK_MSG(tier == KV_CACHE_MEMORY && fake.pg_reads == 0, "then the memory tier answers");
 	CHECK_STR(out.value, "\"redis\"");
 	CHECK(out.version == 4 && strcmp(out.updated_at, AT) == 0 && strcmp(out.key, "k1") == 0);
-	kv_item_free(&out);
+	kv_store_item_free(&out);
 
 	/* Memory carries (epoch, gen); it answers only when both equal the stamp. */
 	reset();
 	memory_put(&app, "u1", "k1", 5, &it);
-	CHECK(get("5", "5:8", NULL, &out, &tier) == KV_OK && tier == KV_TIER_MEMORY);
+	CHECK(get("5", "5:8", NULL, &out, &tier) == KV_STORE_OK && tier == KV_CACHE_MEMORY);
 	CHECK_STR(out.value, "\"mem\"");
-	kv_item_free(&out);
+	kv_store_item_free(&out);
 	fake.pg_value = "\"pg\"";
 	fake.pg_version = 5;
-	CHECK(get("5", "5:10", NULL, &out, &tier) == KV_OK);
-	CHECK_MSG(tier == KV_TIER_POSTGRES && fake.pg_reads == 1,
+	CHECK(get("5", "5:10", NULL, &out, &tier) == KV_STORE_OK);
+	CHECK_MSG(tier == KV_CACHE_POSTGRES && fake.pg_reads == 1,
 	    "a newer stamp than memory's entry: PostgreSQL answers");
 	CHECK_STR(out.value, "\"pg\"");
-	kv_item_free(&out);
+	kv_store_item_free(&out);
 	CHECK_MSG(fake.runs == 1 && fake.script == &fill_script && strcmp(fake.args[3], "5") == 0 &&
 		strcmp(fake.args[4], "10") == 0,
 	    "and refills stamp and entry in the epoch it saw, gen 2 x version");
 	CHECK_MSG(strcmp(fake.args[7], "5:10:5:" AT "\n\"pg\"") == 0 && fake.lens[7] == strlen(fake.args[7]),
 	    "the refilled entry is <epoch>:<payload>");
-	CHECK(get("5", "5:10", NULL, &out, &tier) == KV_OK && tier == KV_TIER_MEMORY);
-	kv_item_free(&out);
+	CHECK(get("5", "5:10", NULL, &out, &tier) == KV_STORE_OK && tier == KV_CACHE_MEMORY);
+	kv_store_item_free(&out);
 	reset();
 	memory_put(&app, "u1", "k1", 4, &it);
 	fake.pg_value = "1";
-	CHECK(get("5", "5:8", NULL, &out, &tier) == KV_OK);
-	CHECK_MSG(tier == KV_TIER_POSTGRES, "memory's entry of an older epoch is not served");
-	kv_item_free(&out);
+	CHECK(get("5", "5:8", NULL, &out, &tier) == KV_STORE_OK);
+	CHECK_MSG(tier == KV_CACHE_POSTGRES, "memory's entry of an older epoch is not served");
+	kv_store_item_free(&out);
 }
 
 static void test_get_stamps(void)
 {
-	struct kv_item out;
-	enum kv_tier tier;
-	struct kv_item it = item_of("\"mem\"", 4);
+	struct kv_store_item out;
+	enum kv_cache_tier tier;
+	struct kv_store_item it = item_of("\"mem\"", 4);
 
 	/* An odd gen is a delete: not found, without PostgreSQL, and memory forgets the key. */
 	reset();
 	memory_put(&app, "u1", "k1", 5, &it);
-	CHECK(get("5", "5:9", NULL, &out, &tier) == KV_NOT_FOUND);
-	CHECK_MSG(tier == KV_TIER_REDIS && fake.pg_reads == 0, "a delete stamp answers 404 from Redis");
+	CHECK(get("5", "5:9", NULL, &out, &tier) == KV_STORE_NOT_FOUND);
+	CHECK_MSG(tier == KV_CACHE_REDIS && fake.pg_reads == 0, "a delete stamp answers 404 from Redis");
 	{
-		struct kv_lookup l;
+		struct kv_cache_lookup l;
 
 		kv_cache_lookup_keys(&app, "u1", "k1", &l);
 		CHECK_MSG(l.n == 3, "and drops the memory entry");
@@ -425,43 +425,43 @@ static void test_get_stamps(void)
 	reset();
 	fake.pg_value = "7";
 	fake.pg_version = 1;
-	CHECK(get("6", "5:8", "5:8:4:" AT "\n\"old\"", &out, &tier) == KV_OK);
-	CHECK_MSG(tier == KV_TIER_POSTGRES && strcmp(out.value, "7") == 0,
+	CHECK(get("6", "5:8", "5:8:4:" AT "\n\"old\"", &out, &tier) == KV_STORE_OK);
+	CHECK_MSG(tier == KV_CACHE_POSTGRES && strcmp(out.value, "7") == 0,
 	    "a stamp of an older epoch: the Redis entry is not used");
-	kv_item_free(&out);
+	kv_store_item_free(&out);
 	CHECK(fake.runs == 1 && fake.script == &fill_script && strcmp(fake.args[3], "6") == 0);
 	reset();
 	fake.pg_value = "7";
-	CHECK(get("6", NULL, "6:0:0:" AT "\n\"x\"", &out, &tier) == KV_OK && tier == KV_TIER_POSTGRES);
-	kv_item_free(&out);
+	CHECK(get("6", NULL, "6:0:0:" AT "\n\"x\"", &out, &tier) == KV_STORE_OK && tier == KV_CACHE_POSTGRES);
+	kv_store_item_free(&out);
 	CHECK_MSG(fake.runs == 1 && fake.script == &fill_script, "no stamp: PostgreSQL, then a refill");
 
 	/* PostgreSQL has no such key: nothing is refilled. */
 	reset();
-	fake.pg_result = KV_NOT_FOUND;
-	CHECK(get("6", NULL, NULL, &out, &tier) == KV_NOT_FOUND && fake.runs == 0);
+	fake.pg_result = KV_STORE_NOT_FOUND;
+	CHECK(get("6", NULL, NULL, &out, &tier) == KV_STORE_NOT_FOUND && fake.runs == 0);
 
 	/* No epoch in Redis (flushed): PostgreSQL, and an epoch is started. */
 	reset();
 	fake.pg_value = "7";
-	CHECK(get(NULL, "5:8", "5:8:4:" AT "\n\"old\"", &out, &tier) == KV_OK && tier == KV_TIER_POSTGRES);
-	kv_item_free(&out);
+	CHECK(get(NULL, "5:8", "5:8:4:" AT "\n\"old\"", &out, &tier) == KV_STORE_OK && tier == KV_CACHE_POSTGRES);
+	kv_store_item_free(&out);
 	CHECK_MSG(fake.runs == 1 && fake.script == &bump_script && strcmp(fake.args[2], "1") == 0,
 	    "no epoch: the bump script starts one, forced");
 	reset();
-	fake.pg_result = KV_DOWN;
-	CHECK(get(NULL, NULL, NULL, &out, &tier) == KV_DOWN);
+	fake.pg_result = KV_STORE_DOWN;
+	CHECK(get(NULL, NULL, NULL, &out, &tier) == KV_STORE_DOWN);
 	CHECK_MSG(fake.runs == 0, "no epoch and PostgreSQL down: no epoch is started");
 	reset();
-	fake.pg_result = KV_NOT_FOUND;
-	CHECK(get("garbage", NULL, NULL, &out, &tier) == KV_NOT_FOUND);
+	fake.pg_result = KV_STORE_NOT_FOUND;
+	CHECK(get("garbage", NULL, NULL, &out, &tier) == KV_STORE_NOT_FOUND);
 	CHECK_MSG(fake.runs == 1 && fake.script == &bump_script, "an epoch that is no number counts as none");
 }
 
 static void test_written(void)
 {
-	struct kv_item it = item_of("{\"v\":1}", 3), out;
-	enum kv_tier tier;
+	struct kv_store_item it = item_of("{\"v\":1}", 3), out;
+	enum kv_cache_tier tier;
 
 	/* A write: stamp gen 2 x version, the payload, then memory in the epoch Redis answered. */
 	reset();
@@ -475,9 +475,9 @@ static void test_written(void)
 	CHECK_STR(fake.args[4], "86400");
 	CHECK_STR(fake.args[5], "60");
 	CHECK_STR(fake.args[6], "6:3:" AT "\n{\"v\":1}");
-	CHECK(get("77", "77:6", NULL, &out, &tier) == KV_OK && tier == KV_TIER_MEMORY);
+	CHECK(get("77", "77:6", NULL, &out, &tier) == KV_STORE_OK && tier == KV_CACHE_MEMORY);
 	CHECK_STR(out.value, "{\"v\":1}");
-	kv_item_free(&out);
+	kv_store_item_free(&out);
 	CHECK(dirty == 0 && fake.fails == 0);
 
 	/* A delete: gen 2 x version + 1, no payload, memory dropped. */
@@ -485,7 +485,7 @@ static void test_written(void)
 	CHECK_STR(fake.args[3], "7");
 	CHECK_MSG(fake.lens[6] == 0, "a delete sends an empty payload");
 	{
-		struct kv_lookup l;
+		struct kv_cache_lookup l;
 
 		kv_cache_lookup_keys(&app, "u1", "k1", &l);
 		CHECK_MSG(l.n == 3, "a delete drops the memory entry");
@@ -513,7 +513,7 @@ static void test_written(void)
 	kv_cache_written(&app, "u1", "k1", 3, &it);
 	CHECK_MSG(dirty == 1 && fake.fails == 1, "Redis missed the write: the epoch must move on reconnect");
 	{
-		struct kv_lookup l;
+		struct kv_cache_lookup l;
 
 		kv_cache_lookup_keys(&app, "u1", "k1", &l);
 		CHECK_MSG(l.n == 3, "and memory holds nothing of it");
@@ -534,8 +534,8 @@ static int reconnect(int outage)
 
 static void test_reconnect(void)
 {
-	struct kv_item it = item_of("1", 1);
-	struct kv_lookup l;
+	struct kv_store_item it = item_of("1", 1);
+	struct kv_cache_lookup l;
 
 	reset();
 	fake.answer = "100";

@@ -23,34 +23,34 @@ static int is_hex32(const char *s)
 	return 1;
 }
 
-/* reqid_assign into a buffer pre-filled with junk; returns the id. */
+/* request_id_assign into a buffer pre-filled with junk; returns the id. */
 static const char *assign(const char *incoming, int *rc)
 {
-	static char out[REQID_MAX + 1];
+	static char out[REQUEST_ID_MAX + 1];
 
 	memset(out, 'Q', sizeof(out));
-	*rc = reqid_assign(incoming, out);
+	*rc = request_id_assign(incoming, out);
 	return out;
 }
 
 static void test_valid(void)
 {
-	char id64[REQID_MAX + 1];
+	char id64[REQUEST_ID_MAX + 1];
 	const char *got;
 	int rc;
 
-	memset(id64, 'a', REQID_MAX);
-	id64[REQID_MAX] = '\0';
+	memset(id64, 'a', REQUEST_ID_MAX);
+	id64[REQUEST_ID_MAX] = '\0';
 
-	CHECK(reqid_valid("a") == 1);
-	CHECK(reqid_valid("Z") == 1);
-	CHECK(reqid_valid("0") == 1);
-	CHECK(reqid_valid(".") == 1);
-	CHECK(reqid_valid("_") == 1);
-	CHECK(reqid_valid("-") == 1);
-	CHECK(reqid_valid("azAZ09._-") == 1);
-	CHECK(reqid_valid("3f2a9c1e-1b2c-4d5e-8f90-a1b2c3d4e5f6") == 1);
-	CHECK(reqid_valid(id64) == 1);
+	CHECK(request_id_valid("a") == 1);
+	CHECK(request_id_valid("Z") == 1);
+	CHECK(request_id_valid("0") == 1);
+	CHECK(request_id_valid(".") == 1);
+	CHECK(request_id_valid("_") == 1);
+	CHECK(request_id_valid("-") == 1);
+	CHECK(request_id_valid("azAZ09._-") == 1);
+	CHECK(request_id_valid("3f2a9c1e-1b2c-4d5e-8f90-a1b2c3d4e5f6") == 1);
+	CHECK(request_id_valid(id64) == 1);
 
 	got = assign("a", &rc);
 	CHECK(rc == 0);
@@ -69,24 +69,24 @@ static void test_invalid(void)
 		"a%20b", "a\rb", "a\nb", "a\r\n", "\t", "caf\xc3\xa9", "\xff", "a\x7f",
 		"a,b", "a=b", "<script>",
 	};
-	char id65[REQID_MAX + 2];
+	char id65[REQUEST_ID_MAX + 2];
 	char id200[201];
 	const char *got;
 	int rc;
 
-	memset(id65, 'a', REQID_MAX + 1);
-	id65[REQID_MAX + 1] = '\0';
+	memset(id65, 'a', REQUEST_ID_MAX + 1);
+	id65[REQUEST_ID_MAX + 1] = '\0';
 	memset(id200, 'b', 200);
 	id200[200] = '\0';
 
-	CHECK(reqid_valid(NULL) == 0);
-	CHECK(reqid_valid(id65) == 0);
-	CHECK(reqid_valid(id200) == 0);
+	CHECK(request_id_valid(NULL) == 0);
+	CHECK(request_id_valid(id65) == 0);
+	CHECK(request_id_valid(id200) == 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char what[96];
 
 		snprintf(what, sizeof(what), "invalid id #%zu is refused", i);
-		CHECK_MSG(reqid_valid(bad[i]) == 0, what);
+		CHECK_MSG(request_id_valid(bad[i]) == 0, what);
 		got = assign(bad[i], &rc);
 		snprintf(what, sizeof(what), "invalid id #%zu is replaced by 32 hex", i);
 		CHECK_MSG(rc == 0 && is_hex32(got), what);
@@ -103,17 +103,17 @@ static void test_invalid(void)
 
 static void test_random(void)
 {
-	char a[REQID_MAX + 1], b[REQID_MAX + 1], c[REQID_MAX + 1];
+	char a[REQUEST_ID_MAX + 1], b[REQUEST_ID_MAX + 1], c[REQUEST_ID_MAX + 1];
 
-	CHECK(reqid_assign(NULL, a) == 0);
-	CHECK(reqid_assign("", b) == 0);
-	CHECK(reqid_assign("bad id", c) == 0);
+	CHECK(request_id_assign(NULL, a) == 0);
+	CHECK(request_id_assign("", b) == 0);
+	CHECK(request_id_assign("bad id", c) == 0);
 	CHECK(is_hex32(a) && is_hex32(b) && is_hex32(c));
 	CHECK(strcmp(a, b) != 0);
 	CHECK(strcmp(a, c) != 0);
 	CHECK(strcmp(b, c) != 0);
 	/* A generated id is itself a valid id (it can be echoed by the next hop). */
-	CHECK(reqid_valid(a) == 1);
+	CHECK(request_id_valid(a) == 1);
 }
 
 int main(void)

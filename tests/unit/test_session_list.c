@@ -14,11 +14,11 @@
 
 #define HASH_KEY "0123456789abcdef0123456789abcdef"
 
-/* slist_user_agent() of a request whose User-Agent is `ua` (NULL: none). */
+/* session_list_user_agent() of a request whose User-Agent is `ua` (NULL: none). */
 static const char *ua_of(const char *ua)
 {
-	static char out[SLIST_USER_AGENT_MAX + 1];
-	static char copy[SLIST_USER_AGENT_MAX + 1];
+	static char out[SESSION_LIST_USER_AGENT_MAX + 1];
+	static char copy[SESSION_LIST_USER_AGENT_MAX + 1];
 	struct fake_io f;
 	struct request req;
 	const char *got;
@@ -30,7 +30,7 @@ static const char *ua_of(const char *ua)
 	if (ua != NULL)
 		fake_io_param(&f, "HTTP_USER_AGENT", ua);
 	req_init(&req, &f.io, NULL, HASH_KEY, strlen(HASH_KEY));
-	got = slist_user_agent(&req, out);
+	got = session_list_user_agent(&req, out);
 	snprintf(copy, sizeof(copy), "%s", got != NULL ? got : "(null)");
 	req_free(&req);
 	return copy;
@@ -87,7 +87,7 @@ static void test_id(void)
 		{ NULL, 0, 0 },
 	};
 
-	CHECK_LEN_CASES(slist_id_valid, ids);
+	CHECK_LEN_CASES(session_list_id_valid, ids);
 }
 
 /* The {id} table: the lower-cased id, or "(404)" when the route answers as for an unknown session. */
@@ -95,7 +95,7 @@ static const char *id_of(const char *raw)
 {
 	static char out[64];
 	struct valid_value v[1];
-	cJSON *bad = valid_params(NULL, raw, strlen(raw), slist_id_fields, 1, v);
+	cJSON *bad = valid_params(NULL, raw, strlen(raw), session_list_id_fields, 1, v);
 
 	snprintf(out, sizeof(out), "%s", bad == NULL ? v[0].s : "(404)");
 	cJSON_Delete(bad);
