@@ -103,7 +103,8 @@ static int memory_key(const char *user, const char *key, char *out, size_t outle
 	return n < 0 || (size_t)n >= outlen ? -1 : n;
 }
 
-void kv_cache_lookup_keys(struct app *app, const char *user, const char *key, struct kv_cache_lookup *l)
+void kv_cache_lookup_keys(struct app *app, const char *user, const char *key,
+    struct kv_cache_lookup *l)
 {
 	struct cache *m = memory_tier(app);
 	char mk[KV_CACHE_KEY_MAX];
@@ -220,8 +221,8 @@ static char *entry_payload(const struct kv_store_item *item, size_t *len)
 }
 
 /* After a PostgreSQL read in epoch `epoch`: refill the stamp, the Redis entry and memory. */
-static void refill(struct app *app, const char *user, const char *key, const struct kv_cache_lookup *l,
-    long long epoch, const struct kv_store_item *item)
+static void refill(struct app *app, const char *user, const char *key,
+    const struct kv_cache_lookup *l, long long epoch, const struct kv_store_item *item)
 {
 	char e[24], gen[24], stamp_ttl[24], entry_ttl[24], *payload, *full = NULL;
 	const char *args[8];

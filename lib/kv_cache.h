@@ -49,7 +49,8 @@ struct kv_cache_lookup {
 };
 
 /* Prepares the keys a GET of `user`/`key` needs from Redis. */
-void kv_cache_lookup_keys(struct app *app, const char *user, const char *key, struct kv_cache_lookup *l);
+void kv_cache_lookup_keys(struct app *app, const char *user, const char *key,
+    struct kv_cache_lookup *l);
 
 enum kv_cache_tier { KV_CACHE_MEMORY, KV_CACHE_REDIS, KV_CACHE_POSTGRES };
 

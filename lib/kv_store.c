@@ -53,7 +53,8 @@ static void cond_params(int present, int any, int n, const long long *v, char *l
 	*list_param = list;
 }
 
-enum kv_store_result kv_store_get(struct app *app, const char *user, const char *key, struct kv_store_item *out)
+enum kv_store_result kv_store_get(struct app *app, const char *user, const char *key,
+    struct kv_store_item *out)
 {
 	const char *params[2] = { user, key };
 	PGresult *res;
@@ -152,8 +153,8 @@ static enum kv_store_result run_write(struct app *app, const char *sql, int npar
 	return rc;
 }
 
-enum kv_store_result kv_store_put(struct app *app, const char *user, const char *key, const char *value,
-    size_t len, const struct etag_cond *cond, struct kv_store_item *out)
+enum kv_store_result kv_store_put(struct app *app, const char *user, const char *key,
+    const char *value, size_t len, const struct etag_cond *cond, struct kv_store_item *out)
 {
 	char size[24], max[24], im[COND_LIST_MAX], inm[COND_LIST_MAX];
 	const char *params[9] = { user, key, value, size, max };

@@ -80,18 +80,25 @@ static inline long long kv_store_gen_version(long long gen)
 	return gen / 2;
 }
 
-/* The live value of `key`: KV_STORE_OK with `out` filled (value malloc'd), KV_STORE_NOT_FOUND, ... */
-enum kv_store_result kv_store_get(struct app *app, const char *user, const char *key, struct kv_store_item *out);
+/*
+ * The live value of `key`: KV_STORE_OK with `out` filled (value malloc'd),
+ * KV_STORE_NOT_FOUND, KV_STORE_DOWN, KV_STORE_ERROR.
+ */
+enum kv_store_result kv_store_get(struct app *app, const char *user, const char *key,
+    struct kv_store_item *out);
 
 /*
- * Writes `value` (compact JSON, `len` bytes) under `key`.  KV_STORE_CREATED or
- * KV_STORE_OK with `out` (value not copied), or KV_STORE_PRECONDITION / KV_STORE_QUOTA /
- * KV_STORE_DOWN / KV_STORE_ERROR.
+ * Writes `value` (compact JSON, `len` bytes) under `key`.  KV_STORE_CREATED
+ * or KV_STORE_OK with `out` (value not copied), or KV_STORE_PRECONDITION /
+ * KV_STORE_QUOTA / KV_STORE_DOWN / KV_STORE_ERROR.
  */
-enum kv_store_result kv_store_put(struct app *app, const char *user, const char *key, const char *value,
-    size_t len, const struct etag_cond *cond, struct kv_store_item *out);
+enum kv_store_result kv_store_put(struct app *app, const char *user, const char *key,
+    const char *value, size_t len, const struct etag_cond *cond, struct kv_store_item *out);
 
-/* Deletes `key`: KV_STORE_OK with its last version in `*version`, KV_STORE_NOT_FOUND, KV_STORE_PRECONDITION... */
+/*
+ * Deletes `key`: KV_STORE_OK with its last version in `*version`, or
+ * KV_STORE_NOT_FOUND / KV_STORE_PRECONDITION / KV_STORE_DOWN / KV_STORE_ERROR.
+ */
 enum kv_store_result kv_store_delete(struct app *app, const char *user, const char *key,
     const struct etag_cond *cond, long long *version);
 

@@ -91,8 +91,8 @@ const struct valid_field session_list_id_fields[1] = {
 	{ .name = "id", .required = 1, .format = id_format, .in = VALID_IN_PATH, .decode = id_lower },
 };
 
-enum session_list_result session_list_query(struct app *app, const char *user_id, const char *current_sid,
-    cJSON **sessions)
+enum session_list_result session_list_query(struct app *app, const char *user_id,
+    const char *current_sid, cJSON **sessions)
 {
 	char window[24], limit[16];
 	const char *params[3] = { user_id, window, limit };
@@ -183,7 +183,8 @@ enum session_list_result session_list_end(struct app *app, const char *user_id, 
 	return rc == SESSION_LIST_OK && n == 0 ? SESSION_LIST_NOT_FOUND : rc;
 }
 
-enum session_list_result session_list_end_others(struct app *app, const char *user_id, const char *keep_sid)
+enum session_list_result session_list_end_others(struct app *app, const char *user_id,
+    const char *keep_sid)
 {
 	const char *params[2] = { user_id, keep_sid };
 	int n;

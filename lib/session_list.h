@@ -44,8 +44,8 @@ const char *session_list_user_agent(const struct request *req, char *out);
  * "last_used_at", "user_agent" (null when none), "current"} (caller owns),
  * `current` true for session `current_sid`.  One query.
  */
-enum session_list_result session_list_query(struct app *app, const char *user_id, const char *current_sid,
-    cJSON **sessions);
+enum session_list_result session_list_query(struct app *app, const char *user_id,
+    const char *current_sid, cJSON **sessions);
 
 /*
  * Revokes session `sid` of `user_id` when it is live (as by its logout),
@@ -55,7 +55,8 @@ enum session_list_result session_list_query(struct app *app, const char *user_id
 enum session_list_result session_list_end(struct app *app, const char *user_id, const char *sid);
 
 /* Revokes every live session of `user_id` but `keep_sid`, in PostgreSQL then Redis. */
-enum session_list_result session_list_end_others(struct app *app, const char *user_id, const char *keep_sid);
+enum session_list_result session_list_end_others(struct app *app, const char *user_id,
+    const char *keep_sid);
 
 /* 1 when `s` (`len` bytes) is a canonical UUID, 8-4-4-4-12 hex digits. */
 int session_list_id_valid(const char *s, size_t len);

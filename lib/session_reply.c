@@ -17,7 +17,8 @@ void session_reply_rfc3339(long t, char *out, size_t outlen)
 		snprintf(out, outlen, "1970-01-01T00:00:00Z");
 }
 
-void session_reply_tokens(struct ctx *c, const struct session_store_tokens *t, const struct user *u, int bearer)
+void session_reply_tokens(struct ctx *c, const struct session_store_tokens *t, const struct user *u,
+    int bearer)
 {
 	cJSON *body = cJSON_CreateObject();
 	cJSON *user = user_json(u);

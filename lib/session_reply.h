@@ -12,7 +12,8 @@
 #include "user.h"
 
 /* Answers 200 with `t` for `u`; `bearer` picks the transport. */
-void session_reply_tokens(struct ctx *c, const struct session_store_tokens *t, const struct user *u, int bearer);
+void session_reply_tokens(struct ctx *c, const struct session_store_tokens *t, const struct user *u,
+    int bearer);
 
 /* RFC 3339 UTC ("2026-11-21T10:18:31Z") of unix time `t` into `out` (>= 32 bytes). */
 void session_reply_rfc3339(long t, char *out, size_t outlen);

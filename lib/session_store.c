@@ -55,7 +55,8 @@ static int new_refresh_token(char out[SESSION_STORE_REFRESH_LEN + 1])
 {
 	unsigned char raw[32];
 	int rc = crypto_random(raw, sizeof(raw)) == 0 &&
-		    crypto_b64url_encode(raw, sizeof(raw), out, SESSION_STORE_REFRESH_LEN + 1) == SESSION_STORE_REFRESH_LEN
+		    crypto_b64url_encode(raw, sizeof(raw), out, SESSION_STORE_REFRESH_LEN + 1) ==
+			SESSION_STORE_REFRESH_LEN
 	    ? 0
 	    : -1;
 
@@ -77,7 +78,8 @@ static int successor_key(const char *token, unsigned char key[32])
 }
 
 /* Seals {"r","re","a","ae"} of `t` under the key of `spent`; hex bytea into `out`. */
-static int seal_successor(const char *spent, const struct session_store_tokens *t, char *out, size_t outlen)
+static int seal_successor(const char *spent, const struct session_store_tokens *t, char *out,
+    size_t outlen)
 {
 	cJSON *o = cJSON_CreateObject();
 	char *plain = NULL;
@@ -156,7 +158,8 @@ out:
 }
 
 /* Issues the access token of session `sid` for `user_id` into `t`. */
-static int issue_access(struct app *app, const char *user_id, const char *sid, struct session_store_tokens *t)
+static int issue_access(struct app *app, const char *user_id, const char *sid,
+    struct session_store_tokens *t)
 {
 	struct token_claims claims;
 
@@ -168,8 +171,9 @@ static int issue_access(struct app *app, const char *user_id, const char *sid, s
 	return 0;
 }
 
-enum session_store_result session_store_create(struct app *app, const char *user_id, const char *password_version,
-    const unsigned char *name_hash, const char *user_agent, struct session_store_tokens *out)
+enum session_store_result session_store_create(struct app *app, const char *user_id,
+    const char *password_version, const unsigned char *name_hash, const char *user_agent,
+    struct session_store_tokens *out)
 {
 	char hash[2 * CRYPTO_SHA256_LEN + 3], name[2 * CRYPTO_SHA256_LEN + 3], ttl[24];
 	const char *params[6] = { user_id, hash, ttl, name_hash != NULL ? name : NULL,
@@ -224,8 +228,8 @@ enum session_store_result session_store_create(struct app *app, const char *user
  * Inside the transaction: follows the sealed successors from `spent` to the
  * family's live token, which becomes `out`.
  */
-static enum session_store_result current_tokens(struct app *app, const char *spent, const char *first_hex,
-    const char *user_id, const char *sid, struct session_store_tokens *out)
+static enum session_store_result current_tokens(struct app *app, const char *spent,
+    const char *first_hex, const char *user_id, const char *sid, struct session_store_tokens *out)
 {
 	char *hex = strdup(first_hex);
 	char prev[SESSION_STORE_REFRESH_LEN + 1];
@@ -294,7 +298,8 @@ static enum session_store_result current_tokens(struct app *app, const char *spe
  * NULL when there is no reuse interval: then it is a late reuse), or an error.
  */
 static enum session_store_result rotate(struct app *app, const char *token, const char *token_hash,
-    const char *user_id, const char *sid, long expires, struct session_store_tokens *out, char **lost_hex)
+    const char *user_id, const char *sid, long expires, struct session_store_tokens *out,
+    char **lost_hex)
 {
 	char hash[2 * CRYPTO_SHA256_LEN + 3], exp[24], interval[24], *sealed;
 	const char *params[6] = { token_hash, hash, sid, exp, NULL, interval };
@@ -351,7 +356,10 @@ out:
 	return rc;
 }
 
-/* Revokes session `sid` after a late reuse of one of its spent tokens; SESSION_STORE_REUSED or an error. */
+/*
+ * Revokes session `sid` after a late reuse of one of its spent tokens;
+ * SESSION_STORE_REUSED or an error.
+ */
 static enum session_store_result revoke_reused(struct app *app, const char *sid, const char *uid)
 {
 	const char *p[1] = { sid };
@@ -375,8 +383,8 @@ static enum session_store_result revoke_reused(struct app *app, const char *sid,
 	return SESSION_STORE_REUSED;
 }
 
-enum session_store_result session_store_refresh(struct app *app, const char *token, struct session_store_tokens *out,
-    struct user *user)
+enum session_store_result session_store_refresh(struct app *app, const char *token,
+    struct session_store_tokens *out, struct user *user)
 {
 	char hash[2 * CRYPTO_SHA256_LEN + 3], interval[24], ttl[24];
 	const char *params[3] = { hash, interval, ttl };
@@ -468,7 +476,8 @@ static void publish_rows(struct app *app, PGresult *res)
 }
 
 /* Runs a two-parameter UPDATE of sessions RETURNING their ids, and publishes them. */
-static enum session_store_result revoke_returning(struct app *app, const char *sql, const char *const *params)
+static enum session_store_result revoke_returning(struct app *app, const char *sql,
+    const char *const *params)
 {
 	PGresult *res;
 	enum db_status st = db_exec(&app->db, sql, 2, params, &res, NULL);
@@ -485,7 +494,8 @@ enum session_store_result session_store_logout(struct app *app, const char *sid,
 	char hash[2 * CRYPTO_SHA256_LEN + 3];
 	const char *params[2] = { sid, NULL };
 
-	if (token != NULL && session_store_refresh_token_valid(token) && token_hash_param(token, hash) == 0)
+	if (token != NULL && session_store_refresh_token_valid(token) &&
+	    token_hash_param(token, hash) == 0)
 		params[1] = hash;
 	if (params[0] == NULL && params[1] == NULL)
 		return SESSION_STORE_OK;
@@ -497,7 +507,8 @@ enum session_store_result session_store_logout(struct app *app, const char *sid,
 	    params);
 }
 
-enum session_store_result session_store_change_password(struct app *app, const char *user_id, const char *new_hash)
+enum session_store_result session_store_change_password(struct app *app, const char *user_id,
+    const char *new_hash)
 {
 	const char *params[2] = { user_id, new_hash };
 	PGresult *res;
@@ -625,7 +636,10 @@ int session_store_purge(struct app *app, long counts[SESSION_STORE_PURGE_KINDS])
 	return 0;
 }
 
-/* The deferred half of session_store_purge_later(): at most once per SESSION_STORE_PURGE_EVERY_S a process. */
+/*
+ * The deferred half of session_store_purge_later(): at most once per
+ * SESSION_STORE_PURGE_EVERY_S a process.
+ */
 static void purge_deferred(struct app *app)
 {
 	static struct timespec last;

@@ -36,7 +36,8 @@ struct session_store_tokens {
 enum session_store_result {
 	SESSION_STORE_OK,
 	SESSION_STORE_INVALID, /* unknown, expired or revoked: 401 unauthenticated */
-	SESSION_STORE_REUSED,  /* spent token after the interval: family revoked, 401 refresh_token_reused */
+	SESSION_STORE_REUSED,  /* spent token after the interval: family revoked, */
+			       /* 401 refresh_token_reused */
 	SESSION_STORE_DOWN,    /* PostgreSQL unreachable: 503 */
 	SESSION_STORE_ERROR,   /* anything else: 500 */
 };
@@ -59,7 +60,8 @@ int session_store_refresh_token_valid(const char *s);
  * session was made).  `user_agent` (may be NULL) is stored with the session
  * (session_list.h).
  */
-enum session_store_result session_store_create(struct app *app, const char *user_id, const char *password_version,
+enum session_store_result session_store_create(struct app *app, const char *user_id,
+    const char *password_version,
     const unsigned char *name_hash, const char *user_agent, struct session_store_tokens *out);
 
 /*
@@ -67,8 +69,8 @@ enum session_store_result session_store_create(struct app *app, const char *user
  * pair to hand back and `user` the session's user.  On SESSION_STORE_REUSED the
  * family is revoked, in PostgreSQL and Redis, before this returns.
  */
-enum session_store_result session_store_refresh(struct app *app, const char *token, struct session_store_tokens *out,
-    struct user *user);
+enum session_store_result session_store_refresh(struct app *app, const char *token,
+    struct session_store_tokens *out, struct user *user);
 
 /*
  * Revokes session `sid` (may be NULL) and the session of refresh token
@@ -83,7 +85,8 @@ enum session_store_result session_store_logout(struct app *app, const char *sid,
  * publishes the revocations.  A login in flight either finishes first (its
  * session is revoked here too) or finds the new version and makes none.
  */
-enum session_store_result session_store_change_password(struct app *app, const char *user_id, const char *new_hash);
+enum session_store_result session_store_change_password(struct app *app, const char *user_id,
+    const char *new_hash);
 
 /*
  * Purging, so that nothing grows without bound (no cron job): a bounded

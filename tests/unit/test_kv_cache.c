@@ -115,7 +115,8 @@ void fake_redis_fail(struct redis *r)
 	fake.fails++;
 }
 
-enum kv_store_result fake_kv_get(struct app *app, const char *user, const char *key, struct kv_store_item *out)
+enum kv_store_result fake_kv_get(struct app *app, const char *user, const char *key,
+    struct kv_store_item *out)
 {
 	(void)app;
 	(void)user;

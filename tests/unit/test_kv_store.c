@@ -156,7 +156,8 @@ static void test_put(void)
 	CHECK_MSG(put_answered(NULL, &item) == KV_STORE_ERROR, "a NULL status is an error");
 
 	answer(DB_OK, 3, 0);
-	CHECK_MSG(kv_store_put(&app, "u", "k", "1", 1, &no_cond, &item) == KV_STORE_ERROR, "no row is an error");
+	CHECK_MSG(kv_store_put(&app, "u", "k", "1", 1, &no_cond, &item) == KV_STORE_ERROR,
+	    "no row is an error");
 	answer(DB_DOWN, 0, 0);
 	CHECK(kv_store_put(&app, "u", "k", "1", 1, &no_cond, &item) == KV_STORE_DOWN);
 	answer(DB_ERROR, 0, 0);
@@ -244,7 +245,8 @@ static void test_list(void)
 	}
 	CHECK(kv_store_list(&app, "u", "", 2, &items, &more) == KV_STORE_OK);
 	CHECK_MSG(strcmp(fake.params[2], "3") == 0, "one row more than the page is asked for");
-	CHECK_MSG(more == 1 && cJSON_GetArraySize(items) == 2, "the extra row says more, and is not listed");
+	CHECK_MSG(more == 1 && cJSON_GetArraySize(items) == 2,
+	    "the extra row says more, and is not listed");
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 1), "key")), "b");
 	CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "size")) == 5);
 	cJSON_Delete(items);
@@ -255,7 +257,8 @@ static void test_list(void)
 	cJSON_Delete(items);
 
 	answer(DB_DOWN, 0, 0);
-	CHECK(kv_store_list(&app, "u", "", 3, &items, &more) == KV_STORE_DOWN && items == NULL && more == 0);
+	CHECK(kv_store_list(&app, "u", "", 3, &items, &more) == KV_STORE_DOWN && items == NULL &&
+	    more == 0);
 }
 
 static void test_generations(void)
