@@ -95,3 +95,85 @@ enum db_status user_load(struct app *app, const char *id, struct user *u, int *f
 	PQclear(res);
 	return DB_OK;
 }
+
+static enum user_result from_db(enum db_status st)
+{
+	return st == DB_DOWN ? USER_DOWN : USER_ERROR;
+}
+
+enum user_result user_create(struct app *app, const char *username, const char *password_hash,
+    struct user *out)
+{
+	const char *params[2] = { username, password_hash };
+	char sqlstate[6];
+	PGresult *res;
+	enum db_status st;
+	enum user_result rc;
+
+	st = db_exec(&app->db,
+	    "INSERT INTO users (username, password_hash) VALUES ($1, $2)"
+	    " RETURNING id::text, username, " USER_CREATED_AT_SQL("created_at"),
+	    2, params, &res, sqlstate);
+	if (st == DB_ERROR && strcmp(sqlstate, "23505") == 0)
+		return USER_TAKEN;
+	if (st != DB_OK)
+		return from_db(st);
+	rc = PQntuples(res) == 1 &&
+		user_set(out, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2)) == 0
+	    ? USER_OK
+	    : USER_ERROR;
+	PQclear(res);
+	return rc;
+}
+
+/* Runs a one-parameter SELECT of the credentials' five columns. */
+static enum user_result credentials(struct app *app, const char *sql, const char *param,
+    struct user_credentials *out)
+{
+	const char *params[1] = { param };
+	PGresult *res;
+	enum db_status st;
+	enum user_result rc = USER_NOT_FOUND;
+
+	memset(out, 0, sizeof(*out));
+	if ((st = db_exec(&app->db, sql, 1, params, &res, NULL)) != DB_OK)
+		return from_db(st);
+	if (PQntuples(res) == 1 &&
+	    user_set(&out->user, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2)) ==
+		0 &&
+	    copy(out->password_hash, sizeof(out->password_hash), PQgetvalue(res, 0, 3)) == 0 &&
+	    copy(out->password_version, sizeof(out->password_version), PQgetvalue(res, 0, 4)) == 0)
+		rc = USER_OK;
+	PQclear(res);
+	if (rc != USER_OK)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+#define CREDENTIALS_SQL \
+	"SELECT id::text, username, " USER_CREATED_AT_SQL("created_at") ", password_hash," \
+	" password_version::text FROM users"
+
+enum user_result user_credentials_by_name(struct app *app, const char *username,
+    struct user_credentials *out)
+{
+	return credentials(app, CREDENTIALS_SQL " WHERE lower(username) = lower($1)", username, out);
+}
+
+enum user_result user_credentials_by_id(struct app *app, const char *id,
+    struct user_credentials *out)
+{
+	return credentials(app, CREDENTIALS_SQL " WHERE id = $1::uuid", id, out);
+}
+
+void user_update_hash(struct app *app, const char *id, const char *version,
+    const char *password_hash)
+{
+	const char *params[3] = { id, password_hash, version };
+	PGresult *res;
+
+	if (db_exec(&app->db, "UPDATE users SET password_hash = $2, updated_at = now()"
+			      " WHERE id = $1::uuid AND password_version = $3::bigint",
+		3, params, &res, NULL) == DB_OK)
+		PQclear(res);
+}

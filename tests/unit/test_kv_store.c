@@ -5,14 +5,12 @@
  * kv_store_result and an item.
  *
  * The file includes kv_store.c itself (as lighttpd's src/t does) with
- * db_exec() replaced by a fake that records what it was asked and answers
- * with a result built by libpq on the client side (PQmakeEmptyPGresult,
- * PQsetvalue), or DB_DOWN / DB_ERROR.  The sanitized build's leak check
- * covers every path that must PQclear() the result.
+ * db_exec() replaced by fake_db.h's, which records what it was asked and
+ * answers with a result libpq builds on the client side, or DB_DOWN /
+ * DB_ERROR.  The sanitized build's leak check covers every path that must
+ * PQclear() the result.
  */
-#include <libpq-fe.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -21,68 +19,7 @@
 #include "kv_store.c"
 #undef db_exec
 
-#define FAKE_COLS 4
-#define FAKE_ROWS 8
-
-/* What the fake answers next, and what it was last asked. */
-static struct {
-	enum db_status status;
-	int ncols, nrows;
-	const char *cells[FAKE_ROWS][FAKE_COLS]; /* NULL: SQL NULL */
-	int calls;
-	char sql[1024];
-	int nparams;
-	char params[12][400];
-	int param_null[12];
-} fake;
-
-static void answer(enum db_status st, int ncols, int nrows)
-{
-	memset(&fake, 0, sizeof(fake));
-	fake.status = st;
-	fake.ncols = ncols;
-	fake.nrows = nrows;
-}
-
-enum db_status fake_db_exec(struct db *db, const char *sql, int nparams,
-    const char *const *values, PGresult **res, char sqlstate[6])
-{
-	PGresAttDesc attrs[FAKE_COLS];
-	PGresult *r;
-
-	(void)db;
-	(void)sqlstate;
-	fake.calls++;
-	snprintf(fake.sql, sizeof(fake.sql), "%s", sql);
-	fake.nparams = nparams;
-	for (int i = 0; i < nparams && i < 12; i++) {
-		fake.param_null[i] = values[i] == NULL;
-		snprintf(fake.params[i], sizeof(fake.params[i]), "%s", values[i] ? values[i] : "");
-	}
-	*res = NULL;
-	if (fake.status != DB_OK)
-		return fake.status;
-	if ((r = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK)) == NULL)
-		abort();
-	memset(attrs, 0, sizeof(attrs));
-	for (int c = 0; c < fake.ncols; c++) {
-		attrs[c].name = (char *)"col";
-		attrs[c].typid = 25; /* text */
-		attrs[c].typlen = -1;
-		attrs[c].atttypmod = -1;
-	}
-	if (!PQsetResultAttrs(r, fake.ncols, attrs))
-		abort();
-	for (int row = 0; row < fake.nrows; row++)
-		for (int c = 0; c < fake.ncols; c++) {
-			const char *v = fake.cells[row][c];
-
-			if (!PQsetvalue(r, row, c, (char *)v, v != NULL ? (int)strlen(v) : -1))
-				abort();
-		}
-	*res = r;
-	return DB_OK;
-}
+#include "fake_db.h"
 
 static struct app app;
 static const struct etag_cond no_cond;
@@ -90,18 +27,18 @@ static const struct etag_cond no_cond;
 /* kv_store_put() of "[1]" under "k" after the fake got `status` (and a version). */
 static enum kv_store_result put_answered(const char *status, struct kv_store_item *item)
 {
-	answer(DB_OK, 3, 1);
-	fake.cells[0][0] = status;
-	fake.cells[0][1] = "7";
-	fake.cells[0][2] = "2026-01-02T03:04:05.678Z";
+	fake_db_answer(DB_OK, 3, 1);
+	fake_db.cells[0][0] = status;
+	fake_db.cells[0][1] = "7";
+	fake_db.cells[0][2] = "2026-01-02T03:04:05.678Z";
 	return kv_store_put(&app, "u", "k", "[1]", 3, &no_cond, item);
 }
 
 static enum kv_store_result delete_answered(const char *status, long long *version)
 {
-	answer(DB_OK, 2, 1);
-	fake.cells[0][0] = status;
-	fake.cells[0][1] = "9";
+	fake_db_answer(DB_OK, 2, 1);
+	fake_db.cells[0][0] = status;
+	fake_db.cells[0][1] = "9";
 	return kv_store_delete(&app, "u", "k", &no_cond, version);
 }
 
@@ -141,12 +78,12 @@ static void test_put(void)
 	CHECK(put_answered("created", &item) == KV_STORE_CREATED);
 	CHECK(item.version == 7 && strcmp(item.key, "k") == 0 && item.value == NULL);
 	CHECK_STR(item.updated_at, "2026-01-02T03:04:05.678Z");
-	CHECK_MSG(fake.nparams == 9 && strstr(fake.sql, "data_put(") != NULL, "one call of data_put");
-	CHECK_MSG(strcmp(fake.params[2], "[1]") == 0 && strcmp(fake.params[3], "3") == 0 &&
-		strcmp(fake.params[4], "250") == 0,
+	CHECK_MSG(fake_db.nparams == 9 && strstr(fake_db.sql, "data_put(") != NULL, "one call of data_put");
+	CHECK_MSG(strcmp(fake_db.params[2], "[1]") == 0 && strcmp(fake_db.params[3], "3") == 0 &&
+		strcmp(fake_db.params[4], "250") == 0,
 	    "the value, its size and DATA_MAX_KEYS are passed");
-	CHECK_MSG(fake.param_null[5] && strcmp(fake.params[6], "f") == 0 && fake.param_null[7] &&
-		strcmp(fake.params[8], "f") == 0,
+	CHECK_MSG(fake_db.param_null[5] && strcmp(fake_db.params[6], "f") == 0 && fake_db.param_null[7] &&
+		strcmp(fake_db.params[8], "f") == 0,
 	    "no condition: NULL lists");
 	CHECK(put_answered("replaced", &item) == KV_STORE_OK && item.version == 7);
 	CHECK(put_answered("precondition", &item) == KV_STORE_PRECONDITION && item.version == 0);
@@ -155,12 +92,12 @@ static void test_put(void)
 	CHECK_MSG(put_answered("", &item) == KV_STORE_ERROR, "an unknown status is an error");
 	CHECK_MSG(put_answered(NULL, &item) == KV_STORE_ERROR, "a NULL status is an error");
 
-	answer(DB_OK, 3, 0);
+	fake_db_answer(DB_OK, 3, 0);
 	CHECK_MSG(kv_store_put(&app, "u", "k", "1", 1, &no_cond, &item) == KV_STORE_ERROR,
 	    "no row is an error");
-	answer(DB_DOWN, 0, 0);
+	fake_db_answer(DB_DOWN, 0, 0);
 	CHECK(kv_store_put(&app, "u", "k", "1", 1, &no_cond, &item) == KV_STORE_DOWN);
-	answer(DB_ERROR, 0, 0);
+	fake_db_answer(DB_ERROR, 0, 0);
 	CHECK(kv_store_put(&app, "u", "k", "1", 1, &no_cond, &item) == KV_STORE_ERROR);
 
 	memset(&cond, 0, sizeof(cond));
@@ -170,11 +107,11 @@ static void test_put(void)
 	cond.if_match_v[1] = 5;
 	cond.if_none_match = 1;
 	cond.if_none_match_any = 1;
-	answer(DB_OK, 3, 1);
-	fake.cells[0][0] = "precondition";
+	fake_db_answer(DB_OK, 3, 1);
+	fake_db.cells[0][0] = "precondition";
 	CHECK(kv_store_put(&app, "u", "k", "1", 1, &cond, &item) == KV_STORE_PRECONDITION);
-	CHECK_MSG(strcmp(fake.params[5], "{4,5}") == 0 && strcmp(fake.params[6], "f") == 0 &&
-		strcmp(fake.params[7], "{}") == 0 && strcmp(fake.params[8], "t") == 0,
+	CHECK_MSG(strcmp(fake_db.params[5], "{4,5}") == 0 && strcmp(fake_db.params[6], "f") == 0 &&
+		strcmp(fake_db.params[7], "{}") == 0 && strcmp(fake_db.params[8], "t") == 0,
 	    "If-Match \"4\", \"5\" and If-None-Match * as $6..$9");
 }
 
@@ -184,26 +121,26 @@ static void test_delete(void)
 	long long version = -1;
 
 	CHECK(delete_answered("deleted", &version) == KV_STORE_OK && version == 9);
-	CHECK_MSG(fake.nparams == 7 && strstr(fake.sql, "data_delete(") != NULL &&
-		strcmp(fake.params[6], "250") == 0 && fake.param_null[2] && fake.param_null[4],
+	CHECK_MSG(fake_db.nparams == 7 && strstr(fake_db.sql, "data_delete(") != NULL &&
+		strcmp(fake_db.params[6], "250") == 0 && fake_db.param_null[2] && fake_db.param_null[4],
 	    "one call of data_delete, with the tombstone budget");
 	CHECK(delete_answered("not_found", &version) == KV_STORE_NOT_FOUND && version == 0);
 	CHECK(delete_answered("precondition", &version) == KV_STORE_PRECONDITION && version == 0);
 	CHECK_MSG(delete_answered("quota", &version) == KV_STORE_ERROR, "a delete never answers quota");
 	CHECK(delete_answered(NULL, &version) == KV_STORE_ERROR);
-	answer(DB_DOWN, 0, 0);
+	fake_db_answer(DB_DOWN, 0, 0);
 	CHECK(kv_store_delete(&app, "u", "k", &no_cond, &version) == KV_STORE_DOWN);
 
 	memset(&cond, 0, sizeof(cond));
 	cond.if_match = 1;
 	cond.if_match_n = 1;
 	cond.if_match_v[0] = 12;
-	answer(DB_OK, 2, 1);
-	fake.cells[0][0] = "deleted";
-	fake.cells[0][1] = "12";
+	fake_db_answer(DB_OK, 2, 1);
+	fake_db.cells[0][0] = "deleted";
+	fake_db.cells[0][1] = "12";
 	CHECK(kv_store_delete(&app, "u", "k", &cond, &version) == KV_STORE_OK && version == 12);
-	CHECK_MSG(strcmp(fake.params[2], "{12}") == 0 && strcmp(fake.params[3], "f") == 0 &&
-		fake.param_null[4],
+	CHECK_MSG(strcmp(fake_db.params[2], "{12}") == 0 && strcmp(fake_db.params[3], "f") == 0 &&
+		fake_db.param_null[4],
 	    "If-Match \"12\" as $3, no If-None-Match");
 }
 
@@ -211,22 +148,22 @@ static void test_get(void)
 {
 	struct kv_store_item item;
 
-	answer(DB_OK, 3, 1);
-	fake.cells[0][0] = "{\"a\":1}";
-	fake.cells[0][1] = "3";
-	fake.cells[0][2] = "2026-01-02T03:04:05.678Z";
+	fake_db_answer(DB_OK, 3, 1);
+	fake_db.cells[0][0] = "{\"a\":1}";
+	fake_db.cells[0][1] = "3";
+	fake_db.cells[0][2] = "2026-01-02T03:04:05.678Z";
 	CHECK(kv_store_get(&app, "u", "key", &item) == KV_STORE_OK);
 	CHECK(item.value != NULL && item.value_len == 7 && strcmp(item.value, "{\"a\":1}") == 0);
 	CHECK(item.version == 3 && strcmp(item.key, "key") == 0);
-	CHECK_MSG(strcmp(fake.params[0], "u") == 0 && strcmp(fake.params[1], "key") == 0,
+	CHECK_MSG(strcmp(fake_db.params[0], "u") == 0 && strcmp(fake_db.params[1], "key") == 0,
 	    "user and key are the parameters");
 	kv_store_item_free(&item);
 	CHECK_MSG(item.value == NULL && item.value_len == 0, "kv_store_item_free clears");
 	kv_store_item_free(&item);
 
-	answer(DB_OK, 3, 0);
+	fake_db_answer(DB_OK, 3, 0);
 	CHECK(kv_store_get(&app, "u", "key", &item) == KV_STORE_NOT_FOUND && item.value == NULL);
-	answer(DB_DOWN, 0, 0);
+	fake_db_answer(DB_DOWN, 0, 0);
 	CHECK(kv_store_get(&app, "u", "key", &item) == KV_STORE_DOWN);
 }
 
@@ -236,27 +173,27 @@ static void test_list(void)
 	cJSON *items;
 	int more;
 
-	answer(DB_OK, 4, 3);
+	fake_db_answer(DB_OK, 4, 3);
 	for (int i = 0; i < 3; i++) {
-		fake.cells[i][0] = keys[i];
-		fake.cells[i][1] = "2";
-		fake.cells[i][2] = "2026-01-02T03:04:05.678Z";
-		fake.cells[i][3] = "5";
+		fake_db.cells[i][0] = keys[i];
+		fake_db.cells[i][1] = "2";
+		fake_db.cells[i][2] = "2026-01-02T03:04:05.678Z";
+		fake_db.cells[i][3] = "5";
 	}
 	CHECK(kv_store_list(&app, "u", "", 2, &items, &more) == KV_STORE_OK);
-	CHECK_MSG(strcmp(fake.params[2], "3") == 0, "one row more than the page is asked for");
+	CHECK_MSG(strcmp(fake_db.params[2], "3") == 0, "one row more than the page is asked for");
 	CHECK_MSG(more == 1 && cJSON_GetArraySize(items) == 2,
 	    "the extra row says more, and is not listed");
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 1), "key")), "b");
 	CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "size")) == 5);
 	cJSON_Delete(items);
 
-	fake.nrows = 3;
+	fake_db.nrows = 3;
 	CHECK(kv_store_list(&app, "u", "", 3, &items, &more) == KV_STORE_OK);
 	CHECK_MSG(more == 0 && cJSON_GetArraySize(items) == 3, "a full last page: no more");
 	cJSON_Delete(items);
 
-	answer(DB_DOWN, 0, 0);
+	fake_db_answer(DB_DOWN, 0, 0);
 	CHECK(kv_store_list(&app, "u", "", 3, &items, &more) == KV_STORE_DOWN && items == NULL &&
 	    more == 0);
 }
