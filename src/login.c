@@ -61,15 +61,10 @@ static void rehash(struct ctx *c, const char *user_id, const char *version, cons
     size_t len)
 {
 	char hash[PW_HASH_MAX];
-	const char *params[3] = { user_id, hash, version };
-	PGresult *res;
 
 	if (pw_hash(password, len, (int)c->cfg->bcrypt_cost, hash) != 0)
 		return;
-	if (db_exec(&c->app->db, "UPDATE users SET password_hash = $2, updated_at = now()"
-				 " WHERE id = $1::uuid AND password_version = $3::bigint",
-		3, params, &res, NULL) == DB_OK)
-		PQclear(res);
+	user_update_hash(c->app, user_id, version, hash);
 	explicit_bzero(hash, sizeof(hash));
 }
 
@@ -92,15 +87,13 @@ static void login(struct ctx *c)
 		{ .name = "token_transport", .choices = transports },
 	};
 	struct valid_value v[3] = { { NULL, 0, 0 }, { NULL, 0, 0 }, { NULL, 0, 0 } };
-	const char *params[1];
 	char *password = NULL, *username = NULL;
 	size_t password_len = 0, username_len = 0;
 	unsigned char name_hash[CRYPTO_SHA256_LEN];
 	char user_agent[SESSION_LIST_USER_AGENT_MAX + 1];
 	const char *stored;
-	struct user u;
+	struct user_credentials cr;
 	struct session_store_tokens t = { 0 };
-	PGresult *res = NULL;
 	enum body_result br;
 	enum db_status st;
 	int locked, known = 0, ok, bearer;
@@ -134,17 +127,17 @@ static void login(struct ctx *c)
 	/* A name with an escaped NUL, or outside the rules, cannot exist: look up nothing. */
 	if (username != NULL && username_len == strlen(username) && username_len >= 3 &&
 	    username_len <= 32 && valid_username_format(username)) {
-		params[0] = username;
-		st = db_exec(&c->app->db,
-		    "SELECT id::text, username, " USER_CREATED_AT_SQL("created_at") ", password_hash,"
-		    " password_version::text FROM users WHERE lower(username) = lower($1)",
-		    1, params, &res, NULL);
-		if (st != DB_OK)
+		switch (user_credentials_by_name(c->app, username, &cr)) {
+		case USER_OK:
+			known = 1;
+			break;
+		case USER_NOT_FOUND:
+			break;
+		default:
 			goto db_failed;
-		known = PQntuples(res) == 1 &&
-		    user_set(&u, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2)) == 0;
+		}
 	}
-	stored = known ? PQgetvalue(res, 0, 3) : pw_dummy_hash((int)c->cfg->bcrypt_cost);
+	stored = known ? cr.password_hash : pw_dummy_hash((int)c->cfg->bcrypt_cost);
 	/* Exactly one bcrypt, known name or not. */
 	ok = pw_verify(password != NULL ? password : "", password_len,
 		 stored != NULL ? stored : "") == 1 &&
@@ -163,9 +156,9 @@ static void login(struct ctx *c)
 		goto out;
 	}
 	if (pw_needs_rehash(stored, (int)c->cfg->bcrypt_cost))
-		rehash(c, u.id, PQgetvalue(res, 0, 4), password, password_len);
+		rehash(c, cr.user.id, cr.password_version, password, password_len);
 
-	switch (session_store_create(c->app, u.id, PQgetvalue(res, 0, 4), name_hash,
+	switch (session_store_create(c->app, cr.user.id, cr.password_version, name_hash,
 	    session_list_user_agent(c->req, user_agent), &t)) {
 	case SESSION_STORE_OK:
 		break;
@@ -183,15 +176,15 @@ static void login(struct ctx *c)
 	default:
 		goto out; /* 500 */
 	}
-	snprintf(c->req->user_id, sizeof(c->req->user_id), "%s", u.id);
-	user_cache_put(c->app, &u);
-	session_reply_tokens(c, &t, &u, bearer);
-	log_login(c, "success", u.id);
+	snprintf(c->req->user_id, sizeof(c->req->user_id), "%s", cr.user.id);
+	user_cache_put(c->app, &cr.user);
+	session_reply_tokens(c, &t, &cr.user, bearer);
+	log_login(c, "success", cr.user.id);
 	goto out;
 db_failed:
 	app_unavailable(c);
 out:
-	PQclear(res);
+	explicit_bzero(&cr, sizeof(cr));
 	session_store_tokens_free(&t);
 	valid_values_free(v, 3);
 }

@@ -2,8 +2,8 @@
  * register.c - the `register` responder: POST /api/auth/register.
  *
  * {"username", "password"} -> 201 {"user"}.  The name must be 3-32 of
- * [A-Za-z0-9_.-] and free case-insensitively (the unique index on
- * lower(username) decides, so two racing registrations cannot both win);
+ * [A-Za-z0-9_.-] and free case-insensitively (user_create(): the unique
+ * index decides, so two racing registrations cannot both win);
  * the password PASSWORD_MIN_LENGTH..128 code points, every byte kept, and
  * not on the deny list of common passwords (denylist.h).
  */
@@ -27,12 +27,10 @@ static void register_user(struct ctx *c)
 		  .max_chars = 128 },
 	};
 	struct valid_value v[2] = { { NULL, 0, 0 }, { NULL, 0, 0 } };
-	const char *params[2];
-	char hash[PW_HASH_MAX] = "", sqlstate[6];
-	PGresult *res;
+	char hash[PW_HASH_MAX] = "";
 	enum body_result br;
-	enum db_status st;
 	struct user u;
+	cJSON *answer;
 
 	br = body_read_json(c->req, (size_t)c->cfg->max_body_bytes);
 	if (br != BODY_JSON_OK) {
@@ -49,35 +47,25 @@ static void register_user(struct ctx *c)
 		resp_json(c->resp, c->req, 500, NULL);
 		goto out;
 	}
-	params[0] = v[0].s; /* the exact bytes, which the checks above passed */
-	params[1] = hash;
-	st = db_exec(&c->app->db,
-	    "INSERT INTO users (username, password_hash) VALUES ($1, $2)"
-	    " RETURNING id::text, username, " USER_CREATED_AT_SQL("created_at"),
-	    2, params, &res, sqlstate);
-	if (st == DB_DOWN) {
-		app_unavailable(c);
-		goto out;
-	}
-	if (st == DB_ERROR && strcmp(sqlstate, "23505") == 0) {
+	/* The exact bytes of the name, which the checks above passed. */
+	switch (user_create(c->app, v[0].s, hash, &u)) {
+	case USER_OK:
+		break;
+	case USER_TAKEN:
 		resp_error(c->resp, c->req, 409, "username_taken", "that username is taken", NULL);
 		goto out;
-	}
-	if (st != DB_OK) {
+	case USER_DOWN:
+		app_unavailable(c);
+		goto out;
+	default:
 		resp_json(c->resp, c->req, 500, NULL);
 		goto out;
 	}
-	if (user_set(&u, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2)) == 0) {
-		cJSON *answer = cJSON_CreateObject();
-
-		snprintf(c->req->user_id, sizeof(c->req->user_id), "%s", u.id);
-		cJSON_AddItemToObject(answer, "user", user_json(&u));
-		resp_json(c->resp, c->req, 201, answer);
-		user_cache_put(c->app, &u);
-	} else {
-		resp_json(c->resp, c->req, 500, NULL);
-	}
-	PQclear(res);
+	snprintf(c->req->user_id, sizeof(c->req->user_id), "%s", u.id);
+	answer = cJSON_CreateObject();
+	cJSON_AddItemToObject(answer, "user", user_json(&u));
+	resp_json(c->resp, c->req, 201, answer);
+	user_cache_put(c->app, &u);
 out:
 	valid_values_free(v, 2);
 	explicit_bzero(hash, sizeof(hash));

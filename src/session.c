@@ -190,6 +190,57 @@ static void reply_locked(struct ctx *c, long retry_after)
 	    "too many failed logins for this username; try again later", NULL);
 }
 
+/*
+ * Checks `password` (`len` bytes) against the request's user as a login
+ * would, for a password change or an account deletion: a name locked by
+ * failed logins answers 429, and a wrong password counts as a failed login
+ * of the name and answers 401 invalid_credentials with `wrong`.  Returns 0
+ * when the password holds, with the user's credentials in `*cr` and the
+ * name's hash (login_guard_name_hash()) in `name_hash`; 1 when it answered
+ * (or wrote nothing: 500).
+ */
+static int verify_password(struct ctx *c, const char *password, size_t len, const char *wrong,
+    struct user_credentials *cr, unsigned char name_hash[CRYPTO_SHA256_LEN])
+{
+	enum db_status st;
+	int locked, ok;
+	long retry_after;
+
+	switch (user_credentials_by_id(c->app, c->auth.claims.sub, cr)) {
+	case USER_OK:
+		break;
+	case USER_NOT_FOUND:
+		auth_reply(c, AUTH_INVALID);
+		return 1;
+	default:
+		app_unavailable(c);
+		return 1;
+	}
+	if (login_guard_name_hash(c->cfg, cr->user.username, name_hash) != 0)
+		return 1;
+	if ((st = login_guard_check(c->app, name_hash, &locked, &retry_after)) != DB_OK) {
+		app_unavailable(c);
+		return 1;
+	}
+	if (locked) {
+		reply_locked(c, retry_after);
+		return 1;
+	}
+	ok = pw_verify(password != NULL ? password : "", len, cr->password_hash) == 1 &&
+	    password != NULL;
+	if (ok)
+		return 0;
+	if ((st = login_guard_record(c->app, name_hash, &locked, &retry_after)) == DB_DOWN) {
+		app_unavailable(c);
+	} else if (st == DB_OK && locked) {
+		reply_locked(c, retry_after); /* a concurrent failure reached the limit first */
+	} else {
+		metrics_login("failure");
+		resp_error(c->resp, c->req, 401, "invalid_credentials", wrong, NULL);
+	}
+	return 1;
+}
+
 static void change_password(struct ctx *c)
 {
 	const struct valid_field fields[] = {
@@ -198,15 +249,11 @@ static void change_password(struct ctx *c)
 		  .min_chars = (size_t)c->cfg->password_min_length, .max_chars = 128 },
 	};
 	struct valid_value v[2] = { { NULL, 0, 0 }, { NULL, 0, 0 } };
-	const char *params[1];
-	char *current = NULL, *fresh = NULL, hash[PW_HASH_MAX] = "";
-	size_t current_len = 0, fresh_len = 0;
+	char *fresh = NULL, hash[PW_HASH_MAX] = "";
+	size_t fresh_len = 0;
 	unsigned char name_hash[CRYPTO_SHA256_LEN];
-	PGresult *res = NULL;
+	struct user_credentials cr;
 	enum body_result br;
-	enum db_status st;
-	int locked, ok;
-	long retry_after;
 
 	br = body_read_json(c->req, (size_t)c->cfg->max_body_bytes);
 	if (br != BODY_JSON_OK) {
@@ -218,43 +265,11 @@ static void change_password(struct ctx *c)
 	if (valid_reply(c, valid_body(c->req->body, c->req->body_len, fields, 2, v)) ||
 	    deny_reply(c, "new_password", v[1].s, v[1].len))
 		goto out;
-	current = v[0].s;
-	current_len = v[0].len;
 	fresh = v[1].s;
 	fresh_len = v[1].len;
-
-	params[0] = c->auth.claims.sub;
-	st = db_exec(&c->app->db, "SELECT username, password_hash FROM users WHERE id = $1::uuid", 1,
-	    params, &res, NULL);
-	if (st != DB_OK)
-		goto db_failed;
-	if (PQntuples(res) != 1) {
-		auth_reply(c, AUTH_INVALID);
-		goto out;
-	}
 	/* A wrong current password counts as a failed login of this name. */
-	if (login_guard_name_hash(c->cfg, PQgetvalue(res, 0, 0), name_hash) != 0)
+	if (verify_password(c, v[0].s, v[0].len, "the current password is wrong", &cr, name_hash))
 		goto out;
-	if ((st = login_guard_check(c->app, name_hash, &locked, &retry_after)) != DB_OK)
-		goto db_failed;
-	if (locked) {
-		reply_locked(c, retry_after);
-		goto out;
-	}
-	ok = pw_verify(current != NULL ? current : "", current_len, PQgetvalue(res, 0, 1)) == 1 &&
-	    current != NULL;
-	if (!ok) {
-		if ((st = login_guard_record(c->app, name_hash, &locked, &retry_after)) == DB_DOWN)
-			goto db_failed;
-		if (st == DB_OK && locked) {
-			reply_locked(c, retry_after); /* a concurrent failure reached the limit first */
-			goto out;
-		}
-		metrics_login("failure");
-		resp_error(c->resp, c->req, 401, "invalid_credentials", "the current password is wrong",
-		    NULL);
-		goto out;
-	}
 	if (pw_hash(fresh, fresh_len, (int)c->cfg->bcrypt_cost, hash) != 0)
 		goto out;
 	switch (session_store_change_password(c->app, c->auth.claims.sub, hash)) {
@@ -279,7 +294,7 @@ static void change_password(struct ctx *c)
 db_failed:
 	app_unavailable(c);
 out:
-	PQclear(res);
+	explicit_bzero(&cr, sizeof(cr));
 	explicit_bzero(hash, sizeof(hash));
 	valid_values_free(v, 2);
 }
@@ -324,7 +339,7 @@ static void me(struct ctx *c)
 	resp_json(c->resp, c->req, 200, answer);
 }
 
-/* Answers a failed slist_*() call; returns 1 when it answered. */
+/* Answers a failed session_list_*() call; returns 1 when it answered. */
 static int list_failed(struct ctx *c, enum session_list_result r)
 {
 	switch (r) {
@@ -392,13 +407,9 @@ static void delete_me(struct ctx *c)
 		{ .name = "password", .required = 1 },
 	};
 	struct valid_value v[1] = { { NULL, 0, 0 } };
-	const char *params[1];
 	unsigned char name_hash[CRYPTO_SHA256_LEN];
-	PGresult *res = NULL;
+	struct user_credentials cr;
 	enum body_result br;
-	enum db_status st;
-	int locked, ok;
-	long retry_after;
 
 	br = body_read_json(c->req, (size_t)c->cfg->max_body_bytes);
 	if (br != BODY_JSON_OK) {
@@ -408,37 +419,10 @@ static void delete_me(struct ctx *c)
 	/* Checked on the exact bytes: a password keeps its U+0000 (validate.h). */
 	if (valid_reply(c, valid_body(c->req->body, c->req->body_len, fields, 1, v)))
 		goto out;
-	params[0] = c->auth.claims.sub;
-	st = db_exec(&c->app->db, "SELECT username, password_hash FROM users WHERE id = $1::uuid",
-	    1, params, &res, NULL);
-	if (st != DB_OK)
-		goto db_failed;
-	if (PQntuples(res) != 1) {
-		auth_reply(c, AUTH_INVALID);
-		goto out;
-	}
 	/* A wrong password counts as a failed login of this name, as on a password change. */
-	if (login_guard_name_hash(c->cfg, PQgetvalue(res, 0, 0), name_hash) != 0)
+	if (verify_password(c, v[0].s, v[0].len, "the password is wrong", &cr, name_hash))
 		goto out;
-	if ((st = login_guard_check(c->app, name_hash, &locked, &retry_after)) != DB_OK)
-		goto db_failed;
-	if (locked) {
-		reply_locked(c, retry_after);
-		goto out;
-	}
-	ok = v[0].s != NULL && pw_verify(v[0].s, v[0].len, PQgetvalue(res, 0, 1)) == 1;
-	if (!ok) {
-		if ((st = login_guard_record(c->app, name_hash, &locked, &retry_after)) == DB_DOWN)
-			goto db_failed;
-		if (st == DB_OK && locked) {
-			reply_locked(c, retry_after); /* a concurrent failure reached the limit first */
-			goto out;
-		}
-		metrics_login("failure");
-		resp_error(c->resp, c->req, 401, "invalid_credentials", "the password is wrong", NULL);
-		goto out;
-	}
-	switch (account_delete(c->app, c->auth.claims.sub, PQgetvalue(res, 0, 1), name_hash)) {
+	switch (account_delete(c->app, c->auth.claims.sub, cr.password_hash, name_hash)) {
 	case ACCOUNT_OK:
 		break;
 	case ACCOUNT_CHANGED:
@@ -457,7 +441,7 @@ static void delete_me(struct ctx *c)
 db_failed:
 	app_unavailable(c);
 out:
-	PQclear(res);
+	explicit_bzero(&cr, sizeof(cr));
 	valid_values_free(v, 1);
 }
 
