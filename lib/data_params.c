@@ -4,7 +4,7 @@
 #include "data_params.h"
 
 #include "crypto.h"
-#include "kv_store.h"
+#include "data_key.h"
 
 #include <string.h>
 

@@ -61,8 +61,8 @@ int session_store_refresh_token_valid(const char *s);
  * (session_list.h).
  */
 enum session_store_result session_store_create(struct app *app, const char *user_id,
-    const char *password_version,
-    const unsigned char *name_hash, const char *user_agent, struct session_store_tokens *out);
+    const char *password_version, const unsigned char *name_hash, const char *user_agent,
+    struct session_store_tokens *out);
 
 /*
  * Rotates refresh token `token` (see above).  On SESSION_STORE_OK, `out` holds the
