@@ -140,14 +140,7 @@ web_with() {
 		"$STACK" start web >>"$TMP/stack.log" 2>&1
 }
 CLIENT=198.51.100.$((RANDOM % 250 + 1))
-restored=1
-restore() {
-	[ "$restored" = 1 ] && return 0
-	restored=1
-	{ "$STACK" stop web && "$STACK" start web; } >>"$TMP/stack.log" 2>&1
-}
-trap 'restore; rm -rf "$TMP"' EXIT
-restored=0
+web_restore_on_exit
 # Long enough (over 127 bytes) that mod_fcgid cannot carry it in
 # FcgidInitialEnv: the responders must get it all the same.
 PAD=https://padding-one.example.test,https://padding-two.example.test,https://padding-three.example.test
@@ -192,6 +185,6 @@ else
 fi
 call GET /api/health -H "Origin: $O1"
 expect_header Access-Control-Allow-Origin "$O1" "the running server is untouched by the refused start"
-restore
+web_restore
 call OPTIONS /api/me -H "Origin: $ORIGIN" -H 'Access-Control-Request-Method: GET'
 expect_status 204 "after the restore, $ORIGIN is allowed again"

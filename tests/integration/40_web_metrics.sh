@@ -69,14 +69,7 @@ TOKEN_M=metrics-token-$RANDOM$RANDOM-0123456789abcdef0123456789
 web_metrics() {
 	TRUSTED_PROXIES=127.0.0.1 METRICS_TOKEN=$TOKEN_M "$STACK" "$@" web >>"$TMP/stack.log" 2>&1
 }
-restored=1
-restore() {
-	[ "$restored" = 1 ] && return 0
-	restored=1
-	{ "$STACK" stop web && "$STACK" start web; } >>"$TMP/stack.log" 2>&1
-}
-trap 'restore; rm -rf "$TMP"' EXIT
-restored=0
+web_restore_on_exit
 web_metrics stop
 if web_metrics start; then ok "the web server restarts with TRUSTED_PROXIES=127.0.0.1 and METRICS_TOKEN"; else
 	not_ok "restart with TRUSTED_PROXIES and METRICS_TOKEN: $(tail -n 5 "$TMP/stack.log")"
@@ -139,4 +132,4 @@ elif grep -q METRICS_TOKEN "$TMP/bad.out"; then
 else
 	not_ok "a short METRICS_TOKEN: $(head -c 200 "$TMP/bad.out")"
 fi
-restore
+web_restore

@@ -23,14 +23,7 @@ expect_status 301 "without TRUSTED_PROXIES, X-Forwarded-Proto: https from 127.0.
 web_trusting() {
 	TRUSTED_PROXIES=127.0.0.1 "$STACK" "$@" web >>"$TMP/stack.log" 2>&1
 }
-restored=1
-restore() {
-	[ "$restored" = 1 ] && return 0
-	restored=1
-	{ "$STACK" stop web && "$STACK" start web; } >>"$TMP/stack.log" 2>&1
-}
-trap 'restore; rm -rf "$TMP"' EXIT
-restored=0
+web_restore_on_exit
 web_trusting stop
 if web_trusting start; then ok "the web server restarts with TRUSTED_PROXIES=127.0.0.1"; else
 	not_ok "restart with TRUSTED_PROXIES: $(tail -n 5 "$TMP/stack.log")"
@@ -117,6 +110,6 @@ if [ "$max" -gt 0 ]; then
 	wait "$ipid"
 fi
 
-restore
+web_restore
 call_url GET "$PROXY/api/health" -H 'X-Forwarded-Proto: https'
 expect_status 301 "restored without TRUSTED_PROXIES, the header is ignored again"

@@ -9,6 +9,9 @@
 #                              transport; sets TOKEN (or a "not ok")
 #   expect_json_error STATUS CODE WHAT   status, error code, JSON content type
 #   cors_headers               the Access-Control-* lines of the last response
+#   web_restore_on_exit        before a test restarts the web server with settings
+#                              of its own: on exit (or at web_restore, once) it is
+#                              restarted with the suite's settings, and $TMP removed
 
 STACK=$ROOT/scripts/stack.sh
 
@@ -56,4 +59,16 @@ expect_json_error() {
 
 cors_headers() {
 	printf '%s\n' "$HEADERS" | grep -i '^access-control-' || true
+}
+
+web_restored=1
+web_restore() {
+	[ "$web_restored" = 1 ] && return 0
+	web_restored=1
+	{ "$STACK" stop web && "$STACK" start web; } >>"$TMP/stack.log" 2>&1
+}
+
+web_restore_on_exit() {
+	web_restored=0
+	trap 'web_restore; rm -rf "$TMP"' EXIT
 }
