@@ -22,6 +22,10 @@
 #               forwards to them.  `down` and `stop web` stop them too.
 
 AP_MODULES=/usr/lib/apache2/modules
+# Worker threads of Apache's one process: the requests it serves at once
+# (apache/httpd.conf.in), and under mod_fcgid the least each responder may
+# grow to (apache_fcgid_max).
+AP_THREADS=48
 # mod_fcgid's fixed limits: 64 variables of at most 127 bytes each.
 AP_INITENV_MAX_VALUE=127
 AP_INITENV_MAX_COUNT=60
@@ -124,8 +128,20 @@ apache_cmd_options() {
 	done <<<"$1"
 	for name in "${WEB_RESPONDERS[@]}"; do
 		printf 'FcgidCmdOptions %s MaxProcesses %s MinProcesses 1 IdleTimeout 0 MaxProcessLifetime 0 MaxRequestsPerProcess 0 ConnectTimeout 5 IOTimeout 60%s\n' \
-			"$(apache_conf_quote "$ROOT/cgi-bin/$name")" "${PROCS[$name]}" "$env"
+			"$(apache_conf_quote "$ROOT/cgi-bin/$name")" "$(apache_fcgid_max "$name")" "$env"
 	done
+}
+
+# apache_fcgid_max NAME - the most processes mod_fcgid may run of NAME: its
+# pool, and never fewer than AP_THREADS, the requests Apache serves at
+# once.  A request that finds every process of its responder busy sleeps a
+# whole second in mod_fcgid (fcgid_bridge.c), and starts a process only
+# after that; with room for one process a thread, a pool can always grow to
+# what Apache hands it, and a full pool never makes a request wait.
+apache_fcgid_max() {
+	local n=${PROCS[$1]}
+	[ "$n" -ge "$AP_THREADS" ] || n=$AP_THREADS
+	echo "$n"
 }
 
 # apache_proxy_pools - the <Proxy> worker of each responder of proxy-fcgi.conf.
@@ -180,7 +196,7 @@ apache_conncap() {
 }
 
 apache_render() {
-	local cors_list="" if_cors="# " origin mode_conf extra=() initenv name n total=0 values
+	local cors_list="" if_cors="# " origin mode_conf extra=() initenv name n total=0 class_max=1 values
 	while IFS= read -r origin; do
 		cors_list+="${cors_list:+, }'$origin'"
 	done < <(cors_origins)
@@ -192,11 +208,13 @@ apache_render() {
 		mode_conf=$ROOT/apache/fcgid.conf.in
 		initenv=$(apache_initenv)
 		for name in "${WEB_RESPONDERS[@]}"; do
-			n=${PROCS[$name]}
+			n=$(apache_fcgid_max "$name")
 			total=$((total + n))
+			[ "$n" -le "$class_max" ] || class_max=$n
 		done
 		extra=("INITENV=$initenv" "CMD_OPTIONS=$(apache_cmd_options "$initenv")"
-			"FCGID_MAX_PROCS=$((total + 4))")
+			"FCGID_MAX_PROCS=$((total + 4))" "FCGID_CLASS_MAX=$class_max"
+			"FCGID_SPAWN_LIMIT=$((2 * class_max))")
 		;;
 	proxy-fcgi)
 		mode_conf=$ROOT/apache/proxy-fcgi.conf.in
@@ -213,7 +231,7 @@ apache_render() {
 		"READ_TIMEOUT=$WEB_READ_TIMEOUT" "READ_TIMEOUT_MAX=$((WEB_READ_TIMEOUT * 2))"
 		"IF_ROOT=$WEB_IF_ROOT" "IF_IPV6=$WEB_IF_IPV6" "IF_METRICS=$WEB_IF_METRICS"
 		"IF_CORS=$if_cors" "CORS_LIST=$cors_list" "IF_API_DOCS=$WEB_IF_API_DOCS"
-		"IF_PROXY=$([ "$APACHE_MODE" = proxy-fcgi ] || printf '# ')" "THREADS=48"
+		"IF_PROXY=$([ "$APACHE_MODE" = proxy-fcgi ] || printf '# ')" "THREADS=$AP_THREADS"
 		"FORWARDED_TLS=$(apache_forwarded_tls)"
 		"IF_CONNCAP=$AP_IF_CONNCAP" "CONNCAP_SO=$AP_CONNCAP_SO"
 		"MAX_CONNS_PER_IP=$WEB_MAX_CONNS_PER_IP"
