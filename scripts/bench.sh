@@ -120,7 +120,8 @@ ceiling_tree() {
 
 ceiling_stack() {
 	env VAR_DIR="$CEIL_VAR" HTTP_PORT="$CEIL_HTTP_PORT" HTTPS_PORT="$CEIL_HTTPS_PORT" \
-		PG_PORT=1 REDIS_PORT=1 "$CEIL_ROOT/scripts/stack.sh" "$@"
+		PG_PORT=1 REDIS_PORT=1 PORTCULLIS_TOOL="$ROOT/cgi-bin/health" \
+		"$CEIL_ROOT/scripts/stack.sh" "$@"
 }
 
 stop_all() {

@@ -47,9 +47,12 @@ declare -gA KEY_FLAGS=()
 declare -gA CFG_VAL=() CFG_SRC=()
 declare -gA CONF=()
 
-# config_bin - the program that reads the configuration (built by make).
+# config_bin - the program that reads the configuration and prints the
+# route manifest: cgi-bin/health (built by make), or $PORTCULLIS_TOOL (an
+# absolute path: `make bench`'s ceiling tree, whose responders are the
+# do-nothing one, asks the real one).
 config_bin() {
-	local bin=$ROOT/cgi-bin/health
+	local bin=${PORTCULLIS_TOOL:-$ROOT/cgi-bin/health}
 	[ -x "$bin" ] || die "config: $bin is missing (run make)"
 	printf '%s' "$bin"
 }

@@ -20,11 +20,11 @@
 
 ROUTES_FALLBACK=health
 
-# routes_load - reads the manifest into ROUTES from $ROOT/cgi-bin/health;
-# dies when the binary is missing or prints no route.
+# routes_load - reads the manifest into ROUTES from config_bin (config.sh:
+# cgi-bin/health); dies when the binary is missing or prints no route.
 routes_load() {
-	local bin=$ROOT/cgi-bin/health line
-	[ -x "$bin" ] || die "routes: $bin is missing (run make)"
+	local bin line
+	bin=$(config_bin)
 	ROUTES=()
 	while IFS= read -r line; do
 		[[ $line =~ ^[a-z][a-z0-9_]*$'\t'[A-Z*]+$'\t'/[A-Za-z0-9/_.~{}-]*$'\t'[a-z]+$'\t'[a-z]+$ ]] ||
