@@ -94,6 +94,14 @@ static inline void check_len_cases(int (*fn)(const char *, size_t), const char *
 	}
 }
 
+/* CHECK_MSG with a printf-style message (up to 1 KiB). */
+#define CHECKF(cond, ...)                                                \
+	do {                                                             \
+		static char checkf_msg_[1024];                           \
+		snprintf(checkf_msg_, sizeof(checkf_msg_), __VA_ARGS__); \
+		CHECK_MSG((cond), checkf_msg_);                          \
+	} while (0)
+
 static int check_summary(void)
 {
 	printf("# %d passed, %d failed\n", check_passed, check_failed);

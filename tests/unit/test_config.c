@@ -850,12 +850,6 @@ static void test_default_env_file(void)
 }
 
 
-static char msg[CFG_ERR_MAX + 64];
-#define CHECKF(cond, ...)                                \
-	do {                                             \
-		snprintf(msg, sizeof(msg), __VA_ARGS__); \
-		CHECK_MSG((cond), msg);                  \
-	} while (0)
 
 /* _FILE twins: the file's content less one trailing newline is the value. */
 static void test_secret_files(void)

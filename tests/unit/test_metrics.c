@@ -26,12 +26,6 @@
 #include <unistd.h>
 
 static char dir[] = "/tmp/pc-metrics-test-XXXXXX";
-static char msg[512];
-#define CHECKF(cond, ...)                                \
-	do {                                             \
-		snprintf(msg, sizeof(msg), __VA_ARGS__); \
-		CHECK_MSG((cond), msg);                  \
-	} while (0)
 
 static const char *path_of(const char *name)
 {

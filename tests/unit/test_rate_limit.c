@@ -20,12 +20,6 @@
 #define HASH_KEY "portcullis-test-key-0123456789abcdef"
 #define T0 (1700000000LL * SEC) /* an arbitrary "now" */
 
-static char msg[256];
-#define CHECKF(cond, ...)                                  \
-	do {                                               \
-		snprintf(msg, sizeof(msg), __VA_ARGS__);   \
-		CHECK_MSG((cond), msg);                    \
-	} while (0)
 
 /* One request; returns allowed. */
 static int req(int64_t now, int64_t *tat, long n, long w, struct rl_decision *d)

@@ -67,12 +67,6 @@ static const struct route metrics_rows[] = {
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static char msg[512];
-#define CHECKF(cond, ...)                                \
-	do {                                             \
-		snprintf(msg, sizeof(msg), __VA_ARGS__); \
-		CHECK_MSG((cond), msg);                  \
-	} while (0)
 
 static const struct {
 	const char *name;
