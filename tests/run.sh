@@ -11,7 +11,7 @@
 #    (build/san/); every "ok"/"not ok" line they print counts.
 # 2. The libFuzzer harnesses of build/fuzz/ (`make fuzz`, tests/fuzz/): each
 #    replays its committed corpus (seeds and kept crash inputs), then fuzzes
-#    for FUZZ_SECONDS (default 20) from a scratch copy, FUZZ_JOBS (default 2)
+#    for FUZZ_SECONDS (default 12) from a scratch copy, FUZZ_JOBS (default 2)
 #    at a time; a crash, leak or sanitizer report is a "not ok" line.
 # 3. The integration suite (tests/integration/run.sh): a private stack of
 #    its own (PostgreSQL, Redis, lighttpd with the responders) on test ports
@@ -149,7 +149,7 @@ run_cluster() {
 	count "$out" "$status" "cluster test"
 }
 
-FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_SECONDS=${FUZZ_SECONDS:-12}
 FUZZ_JOBS=${FUZZ_JOBS:-2}
 case "${1-}" in
 unit)
