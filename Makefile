@@ -225,9 +225,10 @@ build/fuzz build/fuzz/lib build/bench:
 # The benchmark's own programs (bench/): built here, never installed.
 BENCH_BINS := build/bench/ceiling build/bench/bcrypt-rate
 
-build/bench/ceiling: bench/ceiling.c | build/bench
+# The ceiling forks its pool with the responders' own lib/prefork.c.
+build/bench/ceiling: bench/ceiling.c lib/prefork.c lib/prefork.h | build/bench
 	@echo "  CC+LD   $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_HARDEN) $< $(shell pkg-config --libs fcgi) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS_HARDEN) bench/ceiling.c lib/prefork.c $(shell pkg-config --libs fcgi) -o $@
 
 build/bench/bcrypt-rate: bench/bcrypt-rate.c | build/bench
 	@echo "  CC+LD   $@"

@@ -6,6 +6,7 @@
 #include "denylist.h"
 #include "log.h"
 #include "metrics.h"
+#include "prefork.h"
 #include "redis_sentinel.h"
 #include "routes.h"
 #include "web_error.h"
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 _Static_assert(ROUTE_KEYS_MAX <= AUTH_EXTRA_MAX, "a hook's keys ride on the revocation MGET");
@@ -33,12 +35,14 @@ static void on_term(int sig)
 static void usage(const char *name)
 {
 	fprintf(stderr,
-	    "usage: %s [--check-config] [--listen ADDR]\n"
+	    "usage: %s [--check-config] [--listen ADDR] [--workers N]\n"
 	    "       %s --list-config | --print-config[=raw] | --check-config=stack | --list-routes\n"
 	    "  Started by a web server under FastCGI, serves requests until stopped.\n"
 	    "  Started as a CGI program, serves the one request in its environment.\n"
 	    "  --check-config  load and validate the configuration, then exit\n"
 	    "  --listen ADDR   serve FastCGI on ADDR (:9000, 127.0.0.1:9000, /path.sock)\n"
+	    "  --workers N     fork N processes that serve the one socket (1 to 256; 1:\n"
+	    "                  this process serves it)\n"
 	    "  --list-config   print the configuration table (tab separated), then exit\n"
 	    "  --print-config  print every setting's value and source (secrets masked;\n"
 	    "                  =raw: unmasked, for scripts/), then exit\n"
@@ -183,7 +187,11 @@ static int auth_refused(struct ctx *c, struct auth_pending *pending)
 	return auth_refuse_cross_site(c, c->auth.via_cookie);
 }
 
-static void handle(struct app *app, struct io *io)
+/*
+ * Serves one request.  Returns 0 when its input was read to its end (so the
+ * connection can be closed at once), -1 when some was left unread.
+ */
+static int handle(struct app *app, struct io *io)
 {
 	struct request req;
 	struct response resp;
@@ -196,6 +204,7 @@ static void handle(struct app *app, struct io *io)
 	enum rl_policy policy;
 	int token_route;
 	size_t drain_max;
+	int drained;
 
 	req_init(&req, io, &app->trusted_proxies, cfg->ip_hash_secret, strlen(cfg->ip_hash_secret));
 	resp_init(&resp);
@@ -248,7 +257,7 @@ answer:
 	    65536;
 	req_drain(&req, drain_max);
 	/* Up to the end of the input stream, so a kept connection stays usable. */
-	(void)io_finish_input(io, drain_max);
+	drained = io_finish_input(io, drain_max);
 	resp_send(&resp, &req);
 	metrics_request(req.route, req.method, resp.status, req_elapsed_ms(&req) / 1000);
 	log_request(&req, &resp);
@@ -257,6 +266,7 @@ answer:
 	db_end_request(&app->db);
 	resp_free(&resp);
 	req_free(&req);
+	return drained;
 }
 
 /*
@@ -361,7 +371,18 @@ static int serve_fastcgi(struct app *app, int listen_fd)
 	while (!stopping) {
 		if (FCGX_Accept_r(&r) < 0)
 			break;
-		handle(app, &io);
+		/*
+		 * libfcgi closes a connection by shutting down its side and then
+		 * waiting, up to 2 s, until the web server closes too, so that
+		 * unread input cannot turn the close into a reset.  With the
+		 * input read to its end there is nothing to reset: a detached
+		 * request is closed at once, and the process is free for the
+		 * next one instead of waiting on the web server's scheduling.
+		 */
+		if (handle(app, &io) == 0)
+			(void)FCGX_Detach(&r);
+		else
+			(void)FCGX_Attach(&r);
 		FCGX_Finish_r(&r);
 		served++;
 		run_deferred(app);
@@ -376,12 +397,61 @@ static int serve_fastcgi(struct app *app, int listen_fd)
 	return 0;
 }
 
+/* A worker of the pool that died (prefork.c restarts it). */
+static void note_worker_exit(const char *msg, long pid, int status)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(f, "pid", (double)pid);
+	if (WIFEXITED(status))
+		cJSON_AddNumberToObject(f, "exit_status", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		cJSON_AddNumberToObject(f, "signal", WTERMSIG(status));
+	log_event(LOG_WARN, msg, f);
+}
+
+static void log_starting(const char *mode, int workers)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(f, "pid", (double)getpid());
+	cJSON_AddStringToObject(f, "mode", mode);
+	if (workers > 1)
+		cJSON_AddNumberToObject(f, "workers", workers);
+	log_event(LOG_INFO, workers > 1 ? "starting workers" : "starting", f);
+}
+
+/*
+ * Serves the socket with `workers` processes: this one, or a pool forked
+ * from it (prefork.h), each worker counted in the metrics as a process.
+ */
+static int serve_pool(struct app *app, int listen_fd, const char *mode, int workers)
+{
+	if (workers <= 1) {
+		log_starting(mode, 1);
+		return serve_fastcgi(app, listen_fd);
+	}
+	log_starting(mode, workers);
+	switch (prefork_run(workers, note_worker_exit)) {
+	case PREFORK_WORKER:
+		metrics_open(app->cfg.metrics_file, app->name);
+		log_starting(mode, 1);
+		return serve_fastcgi(app, listen_fd);
+	case PREFORK_DONE:
+		return 0;
+	case PREFORK_FAILED:
+		break;
+	}
+	log_msg(LOG_ERROR, "cannot start the workers");
+	return 1;
+}
+
 int app_main(int argc, char **argv, const struct responder *responder)
 {
 	const char *name = responder->name;
 	struct app app = { .name = name, .responder = responder };
 	const char *listen_addr = NULL;
-	int check_only = 0, rc, listen_fd = 0;
+	int check_only = 0, rc, listen_fd = 0, workers = 1;
 	struct sigaction sa;
 
 	if (argc == 2 && (rc = cfg_option(argv[1], argv[0], name)) >= 0)
@@ -397,6 +467,11 @@ int app_main(int argc, char **argv, const struct responder *responder)
 			return 0;
 		} else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
 			listen_addr = argv[++i];
+		} else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
+			if ((workers = prefork_parse_workers(argv[++i])) < 0) {
+				fprintf(stderr, "%s: --workers takes 1 to %d\n", name, PREFORK_MAX);
+				return 1;
+			}
 		} else if (strcmp(argv[i], "--help") == 0) {
 			usage(name);
 			return 0;
@@ -449,14 +524,7 @@ int app_main(int argc, char **argv, const struct responder *responder)
 		app_close(&app);
 		return 0;
 	}
-	{
-		cJSON *f = cJSON_CreateObject();
-
-		cJSON_AddNumberToObject(f, "pid", (double)getpid());
-		cJSON_AddStringToObject(f, "mode", listen_addr != NULL ? "fastcgi-socket" : "fastcgi");
-		log_event(LOG_INFO, "starting", f);
-	}
-	rc = serve_fastcgi(&app, listen_fd);
+	rc = serve_pool(&app, listen_fd, listen_addr != NULL ? "fastcgi-socket" : "fastcgi", workers);
 	app_close(&app);
 	return rc;
 }

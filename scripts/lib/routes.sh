@@ -73,17 +73,27 @@ routes_regex() {
 	printf '^(%s)$' "${alts[*]}"
 }
 
+# routes_workers NAME - the bin-path arguments that make responder NAME fork
+# its pool of PROCS[NAME] processes (lib/prefork.h): " --workers N", or
+# nothing for a pool of one.
+routes_workers() {
+	local n=${PROCS[$1]:?no pool size for $1}
+	[ "$n" -gt 1 ] && printf ' --workers %s' "$n"
+	return 0
+}
+
 # routes_lighttpd CGI_DIR RUN_DIR - a $HTTP["url"] block per responder of
-# routes_api_responders, its pool size PROCS[NAME].
+# routes_api_responders.  lighttpd starts one process a responder
+# (max-procs 1), which forks its pool of PROCS[NAME] (routes_workers).
 routes_lighttpd() {
 	local name
 	while IFS= read -r name; do
 		# shellcheck disable=SC2016 # a literal lighttpd "$HTTP"
 		printf '$HTTP["url"] =~ "%s" {\n' "$(routes_regex "$name" raw)"
 		printf '\tfastcgi.server = ( "/" => ( "%s" => (\n' "$name"
-		printf '\t\t"bin-path" => "%s/%s",\n' "$1" "$name"
+		printf '\t\t"bin-path" => "%s/%s%s",\n' "$1" "$name" "$(routes_workers "$name")"
 		printf '\t\t"socket" => "%s/%s.sock",\n' "$2" "$name"
-		printf '\t\t"max-procs" => %s,\n' "${PROCS[$name]:?no pool size for $name}"
+		printf '\t\t"max-procs" => 1,\n'
 		printf '\t\t"check-local" => "disable",\n\t)))\n}\n'
 	done < <(routes_api_responders)
 }

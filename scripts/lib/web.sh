@@ -201,11 +201,11 @@ lighttpd_trusted_blocks() {
 
 lighttpd_render() {
 	local sock name pools=()
-	# A unix socket path holds at most 107 bytes; lighttpd appends "-<n>".
-	sock="$RUN_DIR/register.sock-$(($(procs_max) - 1))"
+	# A unix socket path holds at most 107 bytes; lighttpd appends "-0".
+	sock="$RUN_DIR/register.sock-0"
 	[ "${#sock}" -le 107 ] || die "web: VAR_DIR is too long for unix sockets ($sock)"
 	for name in "${POOL_RESPONDERS[@]}"; do
-		pools+=("PROCS_${name^^}=${PROCS[$name]}")
+		pools+=("WORKERS_${name^^}=$(routes_workers "$name")")
 	done
 	render "$ROOT/lighttpd/lighttpd.conf.in" "$LT_CONF" \
 		"ROOT=$ROOT" "RUN_DIR=$RUN_DIR" "LOG_DIR=$LOG_DIR" \
