@@ -89,6 +89,7 @@ static void run_deferred(struct app *app)
 
 	app->deferred = NULL;
 	if (fn != NULL) {
+		redis_request_begin(&app->redis);
 		fn(app);
 		db_end_request(&app->db);
 	}
@@ -206,6 +207,7 @@ static int handle(struct app *app, struct io *io)
 	size_t drain_max;
 	int drained;
 
+	redis_request_begin(&app->redis);
 	req_init(&req, io, &app->trusted_proxies, cfg->ip_hash_secret, strlen(cfg->ip_hash_secret));
 	resp_init(&resp);
 	c = (struct ctx){ .app = app, .cfg = cfg, .req = &req, .resp = &resp };

@@ -273,8 +273,11 @@ redisContext *redis_conn(struct redis *r)
 	const char *stage = "sentinels";
 
 	if (r->ctx != NULL) {
-		if (r->ctx->err == 0 && !idle_conn_is_closed(r->ctx) && !master_moved(r))
+		if (r->ctx->err == 0 && (r->live_checked || !idle_conn_is_closed(r->ctx)) &&
+		    !master_moved(r)) {
+			r->live_checked = 1;
 			return r->ctx;
+		}
 		drop(r);
 	}
 	if (!backoff_may_try(&r->backoff))
@@ -320,6 +323,7 @@ redisContext *redis_conn(struct redis *r)
 		backoff_deadline(&r->resync_at, REDIS_SENTINEL_RESYNC_MS);
 	}
 	r->conns++;
+	r->live_checked = 1;
 	set_state(r, 0);
 	r->synced = r->on_connect == NULL || r->on_connect(r, r->on_connect_arg) == 0;
 	return r->ctx;
@@ -336,6 +340,11 @@ fail:
 	drop(r);
 	set_state(r, 1);
 	return NULL;
+}
+
+void redis_request_begin(struct redis *r)
+{
+	r->live_checked = 0;
 }
 
 /* 1 when this connection's one resync (a zero resync_at: none) is due. */

@@ -59,6 +59,7 @@ struct redis {
 	redisContext *sentinel;   /* kept open to the Sentinel that answered last */
 	int sentinel_idx;
 	unsigned long conns;      /* connections made so far: tells one from the next */
+	int live_checked;         /* the kept connection was seen open in this request */
 };
 
 /*
@@ -68,8 +69,16 @@ struct redis {
  */
 int redis_init(struct redis *r, const char *url, char *err, size_t errlen);
 
-/* A live context, connecting if needed; NULL when Redis is down. */
+/*
+ * A live context, connecting if needed; NULL when Redis is down.  A kept
+ * connection is checked for a close by the server once a request (a
+ * zero-timeout poll), not once a command: redis_request_begin() starts the
+ * next request.
+ */
 redisContext *redis_conn(struct redis *r);
+
+/* A new request: the next redis_conn() checks the kept connection again. */
+void redis_request_begin(struct redis *r);
 
 /*
  * Runs one command (hiredis' redisCommandArgv).  Returns the reply, which

@@ -147,14 +147,22 @@ burst() {
 	done
 }
 
-# data_pids - only this stack's data processes, whatever started them
-# (lighttpd, Apache's mod_fcgid, spawn-fcgi): other stacks on the machine run
-# the same binary, so a process counts when its environment carries this
-# stack's PORTCULLIS_STACK marker (scripts/lib/web.sh puts it there).
+# data_pids - only this stack's data processes that serve requests, whatever
+# started them (lighttpd, Apache's mod_fcgid, spawn-fcgi): other stacks on the
+# machine run the same binary, so a process counts when its environment
+# carries this stack's PORTCULLIS_STACK marker (scripts/lib/web.sh puts it
+# there); the parent of a forked pool (--workers, lib/prefork.h) serves
+# nothing and is left out.
 data_pids() {
-	local p stack=${VAR_DIR:-$ROOT/var/test}
+	local p stack=${VAR_DIR:-$ROOT/var/test} mine=() parents=" "
 	for p in $(pgrep -f "${CGI_DIR:-$ROOT/cgi-bin}/data"); do
-		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "PORTCULLIS_STACK=$stack" && echo "$p"
+		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "PORTCULLIS_STACK=$stack" && mine+=("$p")
+	done
+	for p in "${mine[@]}"; do
+		parents+="$(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null) "
+	done
+	for p in "${mine[@]}"; do
+		[[ $parents == *" $p "* ]] || echo "$p"
 	done | sort -n | paste -sd' '
 }
 
