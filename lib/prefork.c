@@ -97,6 +97,28 @@ static int reap(struct worker *ws, int n, int stopping,
 	return alive;
 }
 
+/*
+ * How long the parent may wait for a signal: until the stop deadline, or
+ * the next restart of a worker that is down; -1: until a signal comes.
+ */
+static long next_due_ms(const struct worker *ws, int n, int stopping, long stop_deadline)
+{
+	long t = now_ms(), due = -1;
+
+	if (stopping)
+		return stop_deadline > t ? stop_deadline - t : 10;
+	for (int i = 0; i < n; i++) {
+		long left;
+
+		if (ws[i].pid != 0)
+			continue;
+		left = ws[i].restart_at_ms > t ? ws[i].restart_at_ms - t : 0;
+		if (due < 0 || left < due)
+			due = left;
+	}
+	return due;
+}
+
 enum prefork_role prefork_run(int workers, void (*note)(const char *msg, long pid, int status))
 {
 	static struct worker ws[PREFORK_MAX];
@@ -125,9 +147,9 @@ enum prefork_role prefork_run(int workers, void (*note)(const char *msg, long pi
 		return PREFORK_FAILED;
 	}
 	for (;;) {
-		struct timespec wait = { 0, 200 * 1000000L };
-		int sig = sigtimedwait(&set, NULL, &wait), alive;
-		long t;
+		long due = next_due_ms(ws, workers, stopping, stop_deadline), t;
+		struct timespec wait = { due / 1000, due % 1000 * 1000000L };
+		int sig = sigtimedwait(&set, NULL, due < 0 ? NULL : &wait), alive;
 
 		if (sig == SIGTERM || sig == SIGINT) {
 			if (!stopping) {

@@ -6,6 +6,9 @@
  * fresh randomness.
  */
 #include "request_id.h"
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "check.h"
 
 #include <string.h>
@@ -116,10 +119,56 @@ static void test_random(void)
 	CHECK(request_id_valid(a) == 1);
 }
 
+/* 200 ids (past the 64 of one refill of the pool) are all different. */
+static void test_many_distinct(void)
+{
+	static char ids[200][REQUEST_ID_MAX + 1];
+	int dup = 0, bad = 0;
+
+	for (int i = 0; i < 200; i++) {
+		bad |= request_id_assign(NULL, ids[i]) != 0 || !is_hex32(ids[i]);
+		for (int j = 0; j < i && !dup; j++)
+			dup = strcmp(ids[i], ids[j]) == 0;
+	}
+	CHECK_MSG(!bad, "200 ids in a row are generated, 32 hex digits each");
+	CHECK_MSG(!dup, "200 ids in a row are all different");
+}
+
+/* A forked child never hands out the ids left in its parent's pool. */
+static void test_fork(void)
+{
+	char parent_next[REQUEST_ID_MAX + 1], child_first[REQUEST_ID_MAX + 1] = "";
+	int fds[2], status;
+	pid_t pid;
+
+	request_id_assign(NULL, parent_next); /* the pool is part used */
+	if (pipe(fds) != 0) {
+		CHECK_MSG(0, "pipe");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		char id[REQUEST_ID_MAX + 1];
+
+		request_id_assign(NULL, id);
+		_exit(write(fds[1], id, 32) == 32 ? 0 : 1);
+	}
+	close(fds[1]);
+	CHECK(pid > 0 && read(fds[0], child_first, 32) == 32);
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	child_first[32] = '\0';
+	request_id_assign(NULL, parent_next);
+	CHECK_MSG(is_hex32(child_first) && strcmp(child_first, parent_next) != 0,
+	    "a forked child's first id is not its parent's next one");
+}
+
 int main(void)
 {
 	test_valid();
 	test_invalid();
 	test_random();
+	test_many_distinct();
+	test_fork();
 	return check_summary();
 }
