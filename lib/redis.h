@@ -31,9 +31,13 @@ struct redis_node {
 	int port;
 };
 
+/* A unix socket's path holds at most this many bytes, NUL included (sun_path). */
+#define REDIS_UNIX_PATH_MAX 108
+
 struct redis {
 	char *host; /* with Sentinels: the master last found, NULL before */
 	int port;
+	char *unix_path; /* unix://: the server's socket (host NULL); else NULL */
 	char *password; /* NULL: no AUTH */
 	char *username; /* NULL: AUTH with the password only */
 	int db;
@@ -63,7 +67,8 @@ struct redis {
 };
 
 /*
- * Parses `url` (redis://[[user]:password@]host[:port][/db]) into `r`.
+ * Parses `url` (redis://[[user]:password@]host[:port][/db], or
+ * unix://[[user]:password@]/path/to/socket[?db=N]) into `r`.
  * Returns 0, or -1 with a message in `err` (the URL itself is never quoted,
  * it may hold a password).
  */

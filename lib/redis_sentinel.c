@@ -104,6 +104,8 @@ int redis_sentinel_init(struct redis *r, const char *list, const char *master_na
 	free(r->host);
 	r->host = NULL;
 	r->port = 0;
+	free(r->unix_path);
+	r->unix_path = NULL;
 	return 0;
 fail:
 	redis_close(r);

@@ -10,6 +10,11 @@
 
 redis_paths() {
 	REDIS_DIR=$VAR_DIR/redis
+	# The unix socket, in a directory of its own that others may only cross
+	# (REDIS_DIR holds the snapshot and stays closed): 0666 like the TCP port
+	# on loopback, the password guards both.
+	REDIS_SOCK_DIR=$VAR_DIR/redis-socket
+	REDIS_SOCK=$REDIS_SOCK_DIR/redis.sock
 	REDIS_CONF=$REDIS_DIR/redis.conf
 	REDIS_PID=$REDIS_DIR/redis.pid
 	REDIS_LOG=$LOG_DIR/redis.log
@@ -49,6 +54,8 @@ redis_write_conf() {
 # Written by scripts/lib/redis.sh on every start; edits are lost.
 bind 127.0.0.1
 port $REDIS_PORT
+unixsocket "$REDIS_SOCK"
+unixsocketperm 666
 protected-mode yes
 requirepass "${SECRET[REDIS_PASSWORD]}"
 daemonize yes
@@ -78,11 +85,13 @@ redis_start() {
 	if is_root && [ "$REDIS_USER" != root ]; then
 		require_reach "$REDIS_USER" "$VAR_DIR" redis
 	fi
-	mkdir -p "$REDIS_DIR"
+	mkdir -p "$REDIS_DIR" "$REDIS_SOCK_DIR"
+	[ "${#REDIS_SOCK}" -le 107 ] || die "redis: VAR_DIR is too long for a unix socket ($REDIS_SOCK)"
 	log_dir_ensure
 	touch "$REDIS_LOG"
-	if is_root; then chown "$REDIS_USER:" "$REDIS_DIR" "$REDIS_LOG"; fi
+	if is_root; then chown "$REDIS_USER:" "$REDIS_DIR" "$REDIS_SOCK_DIR" "$REDIS_LOG"; fi
 	chmod 0700 "$REDIS_DIR"
+	chmod 0711 "$REDIS_SOCK_DIR"
 	chmod 0600 "$REDIS_LOG"
 	rm -f "$REDIS_PID"
 	redis_write_conf

@@ -158,7 +158,7 @@ static void test_refused(void)
 	refused("http://x", NULL);
 	refused("rediss://x", NULL);
 	refused("REDIS://x", NULL);
-	refused("unix:///tmp/redis.sock", NULL);
+	refused("rediss://h:6380/0", NULL); /* TLS is not supported */
 	refused("", NULL);
 	refused("redis://", NULL);
 	refused("redis:///0", NULL);
@@ -193,8 +193,53 @@ static void test_refused(void)
 	refused("redis://user:" SECRET "@", SECRET);
 }
 
+static void test_unix(void)
+{
+	struct redis r;
+	char err[256] = "";
+	char longpath[200];
+
+	CHECK(redis_init(&r, "unix:///run/redis/redis.sock", err, sizeof(err)) == 0);
+	CHECK_STR(r.unix_path, "/run/redis/redis.sock");
+	CHECK(r.host == NULL && r.db == 0 && r.password == NULL && r.username == NULL);
+	redis_close(&r);
+	CHECK(r.unix_path == NULL);
+
+	CHECK(redis_init(&r, "unix://:p%40ss@/tmp/r.sock?db=3", err, sizeof(err)) == 0);
+	CHECK_STR(r.unix_path, "/tmp/r.sock");
+	CHECK_STR(r.password, "p@ss");
+	CHECK(r.username == NULL && r.db == 3);
+	redis_close(&r);
+
+	CHECK(redis_init(&r, "unix://u:" SECRET "@/tmp/r.sock", err, sizeof(err)) == 0);
+	CHECK_STR(r.username, "u");
+	CHECK_STR(r.password, SECRET);
+	redis_close(&r);
+
+	memset(longpath, 'a', sizeof(longpath));
+	memcpy(longpath, "unix:///", 8);
+	longpath[sizeof(longpath) - 1] = '\0';
+	{
+		static const char *bad[] = {
+			"unix://", "unix:///", "unix://relative.sock", "unix://host/tmp/r.sock",
+			"unix://" SECRET "@/tmp/r.sock", "unix:///tmp/r.sock?db=x", "unix:///tmp/r.sock?db=",
+			"unix:///tmp/r.sock?foo=1", "unix:///tmp/r%00.sock", "unix:///tmp/r.sock?db=1000001",
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			err[0] = '\0';
+			CHECK_MSG(redis_init(&r, bad[i], err, sizeof(err)) == -1 && err[0] != '\0' &&
+				strstr(err, SECRET) == NULL && r.unix_path == NULL && r.password == NULL,
+			    bad[i]);
+		}
+		CHECK_MSG(redis_init(&r, longpath, err, sizeof(err)) == -1,
+		    "a socket path longer than sun_path is refused");
+	}
+}
+
 int main(void)
 {
+	test_unix();
 	test_full();
 	test_defaults();
 	test_credentials();
