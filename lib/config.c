@@ -65,7 +65,7 @@ static const struct cfg_row table[] = {
 	{ "DATABASE_URL", T_URL, NULL, 0, 0, NULL, OFF(database_url), 0, "DATABASE_URL_FILE",
 	    "PostgreSQL URI (make run/up: a private cluster under VAR_DIR)" },
 	{ "REDIS_URL", T_URL, NULL, 0, 0, NULL, OFF(redis_url), 0, "REDIS_URL_FILE",
-	    "redis://[:password@]host:port/db (make run/up: a private server)" },
+	    "redis://[[user]:password@]host[:port][/db], or unix://[[user]:password@]/path/to/socket[?db=N] (make run/up: a private server)" },
 	{ "JWT_SECRET", T_SECRET, NULL, 0, 0, NULL, OFF(jwt_secret), F_SECRET, "JWT_SECRET_FILE",
 	    "HMAC key of the access tokens, at least 32 bytes (make run/up generate one)" },
 	{ "JWT_ALGORITHM", T_ENUM, "HS256", 0, 0, jwt_algs, OFF(jwt_algorithm), 0, NULL,
