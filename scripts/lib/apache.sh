@@ -161,9 +161,14 @@ apache_warmup_path() {
 	return 1
 }
 
-# apache_fcgid_exes - the executable of every process we may read, one a line.
+# apache_fcgid_exes - the executable of each responder process of this
+# stack (its PORTCULLIS_STACK marker), one a line; one find over /proc.
 apache_fcgid_exes() {
-	find /proc -mindepth 2 -maxdepth 2 -name exe -printf '%l\n' 2>/dev/null || true
+	local dir exe
+	while read -r dir exe; do
+		grep -qzxF "PORTCULLIS_STACK=$VAR_DIR" "$dir/environ" 2>/dev/null && printf '%s\n' "$exe"
+	done < <(find /proc -mindepth 2 -maxdepth 2 -name exe -lname "$ROOT/cgi-bin/*" -printf '%h %l\n' 2>/dev/null)
+	return 0
 }
 
 # apache_warmup - fcgid mode: starts every responder's whole pool now.
