@@ -20,9 +20,8 @@
  *                                    named is not gated
  *   PortcullisFcgidGateTimeout SECS  the longest a request waits (default 60,
  *                                    as FcgidIOTimeout); then it is answered
- *                                    503 through the ErrorDocument 503 of the
- *                                    configuration (the JSON envelope, with
- *                                    Retry-After)
+ *                                    503 with the contract's JSON envelope
+ *                                    and Retry-After (refuse_body)
  *   PortcullisFcgidGateWarmup TOKEN  turns the warm-up on (below); TOKEN is a
  *                                    secret of the configuration
  *
@@ -57,7 +56,10 @@
  * to start (post_config) under an MPM that may run more than one (as
  * mod_portcullis_conncap does).  apache/httpd.conf.in runs the event MPM
  * as one process of many threads.  A waiting request holds its worker
- * thread, as it would inside mod_fcgid.
+ * thread, as it would inside mod_fcgid.  mod_fcgid reads a request body
+ * inside its handler, so a client sending its body slowly holds its slot
+ * meanwhile (as a proxy-fcgi pool connection is held while the body is
+ * streamed); RequestReadTimeout (httpd.conf) bounds how slowly.
  *
  * Built by the project's Makefile with the flags of apxs (apache2-dev) into
  * build/apache/mod_portcullis_fcgid_gate.so; loaded by absolute path.
@@ -95,6 +97,7 @@ module AP_MODULE_DECLARE_DATA portcullis_fcgid_gate_module;
 #define GATE_REFUSED_NOTE "portcullis-fcgid-gate-refused"
 #define GATE_WARMUP_HEADER "X-Portcullis-Warmup"
 #define GATE_WARMUP_FILTER "PORTCULLIS_FCGID_WARMUP"
+#define GATE_RETRY_AFTER "5"	/* as the responders' 503 (lib/response.c) */
 
 /* A request waiting for a slot: on its own stack, linked in its class' queue. */
 struct gate_waiter {
@@ -451,6 +454,29 @@ static int is_warmup(const struct gate_conf *conf, request_rec *r)
 	return is_loopback(r->connection->client_addr) && token_equal(v, conf->token);
 }
 
+/*
+ * The envelope of the 503, as the ErrorDocument strings of site.conf make
+ * theirs (500, 408, 414): an ErrorDocument URL cannot serve it here, since
+ * mod_rewrite does not run again for the error document of a request its
+ * END flag routed.  The Header lines of site.conf make it JSON, no-store,
+ * with X-Request-Id; the request id is the time and the client's port.
+ */
+static void refuse_body(request_rec *r)
+{
+	apr_time_exp_t t;
+	char when[16];
+	apr_size_t len;
+	apr_port_t port = r->connection->client_addr != NULL ? r->connection->client_addr->port : 0;
+
+	if (apr_time_exp_lt(&t, r->request_time) != APR_SUCCESS ||
+	    apr_strftime(when, &len, sizeof(when), "%Y%m%d%H%M%S", &t) != APR_SUCCESS)
+		apr_cpystrn(when, "0", sizeof(when));
+	apr_table_setn(r->err_headers_out, "Retry-After", GATE_RETRY_AFTER);
+	ap_custom_response(r, HTTP_SERVICE_UNAVAILABLE, apr_psprintf(r->pool,
+	    "{\"error\":{\"code\":\"service_unavailable\",\"message\":\"the service is unavailable\","
+	    "\"request_id\":\"%s-%u\"}}", when, (unsigned int)port));
+}
+
 static int gate_handler(request_rec *r)
 {
 	struct gate_conf *conf = settings;
@@ -479,6 +505,7 @@ static int gate_handler(request_rec *r)
 		    "PortcullisFcgidGate: no turn for %s within %d s; answered 503",
 		    cls->script, conf->timeout);
 		apr_table_setn(r->notes, GATE_REFUSED_NOTE, "1");
+		refuse_body(r);
 		return HTTP_SERVICE_UNAVAILABLE;
 	}
 	if (rv != APR_SUCCESS) {

@@ -63,3 +63,4 @@ if [ "$fcgid" = 1 ]; then
 	after=$(stack_pids data | wc -l)
 	expect_eq "$after" "$pool" "mod_fcgid: the data pool did not grow under the load"
 fi
+
