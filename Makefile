@@ -78,12 +78,14 @@ FUZZ_SRC   := $(wildcard tests/fuzz/*.c)
 FUZZ_OBJ   := $(LIB_SRC:lib/%.c=build/fuzz/lib/%.o)
 FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
-# The Apache module that caps connections per client address
-# (apache/mod_portcullis_conncap.c), built with apxs' flags where apxs
-# (apache2-dev) is installed; scripts/lib/apache.sh loads it from build/apache/.
-# Linked beside it and renamed, so a running Apache keeps the copy it mapped.
+# The Apache modules of our own, built with apxs' flags where apxs
+# (apache2-dev) is installed; scripts/lib/apache.sh loads them from
+# build/apache/: the cap of connections per client address
+# (apache/mod_portcullis_conncap.c) and the queue in front of mod_fcgid
+# (apache/mod_portcullis_fcgid_gate.c).  Linked beside them and renamed, so a
+# running Apache keeps the copy it mapped.
 APXS       ?= $(shell PATH=/usr/bin:/usr/sbin:$$PATH command -v apxs 2>/dev/null)
-AP_MODULE  := $(if $(APXS),build/apache/mod_portcullis_conncap.so)
+AP_MODULE  := $(if $(APXS),build/apache/mod_portcullis_conncap.so build/apache/mod_portcullis_fcgid_gate.so)
 
 # `make V=1` shows the full compiler command lines.
 ifeq ($(V),1)
@@ -208,7 +210,7 @@ build/fuzz/%: tests/fuzz/%.c tests/fuzz/*.h tests/unit/*.h build/fuzz/libportcul
 #   build/fuzz/cookie tests/fuzz/corpus/cookie -max_total_time=60
 fuzz: $(FUZZ_BINS)
 
-build/apache/mod_portcullis_conncap.so: apache/mod_portcullis_conncap.c | build/apache
+build/apache/%.so: apache/%.c | build/apache
 	@echo "  CC+LD   $@"
 	$(Q)$(CC) -std=c11 $(WARN) -Wno-missing-prototypes -fPIC -shared -O2 -g \
 	    $(shell $(APXS) -q EXTRA_CPPFLAGS) $(shell $(APXS) -q EXTRA_INCLUDES) $(shell $(APXS) -q CPPFLAGS) \

@@ -106,12 +106,13 @@ DATA_MAX_KEYS=10000000
 WEB_MAX_CONNS_PER_IP=0
 EOT
 
-# The ceiling's project tree: the same scripts and templates, and the
-# do-nothing responder under every responder's name.
+# The ceiling's project tree: the same scripts, templates and Apache modules,
+# and the do-nothing responder under every responder's name.
 ceiling_tree() {
 	rm -rf "$CEIL_ROOT"
-	mkdir -p "$CEIL_ROOT/cgi-bin"
+	mkdir -p "$CEIL_ROOT/cgi-bin" "$CEIL_ROOT/build/apache"
 	cp -R scripts lighttpd apache "$CEIL_ROOT/"
+	if compgen -G 'build/apache/*.so' >/dev/null; then cp build/apache/*.so "$CEIL_ROOT/build/apache/"; fi
 	for name in health login register session data metrics; do
 		cp build/bench/ceiling "$CEIL_ROOT/cgi-bin/$name"
 	done

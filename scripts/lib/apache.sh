@@ -23,8 +23,7 @@
 
 AP_MODULES=/usr/lib/apache2/modules
 # Worker threads of Apache's one process: the requests it serves at once
-# (apache/httpd.conf.in), and under mod_fcgid the least each responder may
-# grow to (apache_fcgid_max).
+# (apache/httpd.conf.in).
 AP_THREADS=48
 # mod_fcgid's fixed limits: 64 variables of at most 127 bytes each.
 AP_INITENV_MAX_VALUE=127
@@ -36,6 +35,7 @@ apache_paths() {
 	AP_RESP_CONF=$AP_DIR/responders.conf
 	AP_SITE_CONF=$AP_DIR/site.conf
 	AP_CONNCAP_SO=$ROOT/build/apache/mod_portcullis_conncap.so
+	AP_GATE_SO=$ROOT/build/apache/mod_portcullis_fcgid_gate.so
 	AP_PID=$RUN_DIR/apache.pid
 	AP_ERRLOG=$LOG_DIR/apache-error.log
 	AP_ENV_FILE=$RUN_DIR/responders.env
@@ -132,16 +132,87 @@ apache_cmd_options() {
 	done
 }
 
-# apache_fcgid_max NAME - the most processes mod_fcgid may run of NAME: its
-# pool, and never fewer than AP_THREADS, the requests Apache serves at
-# once.  A request that finds every process of its responder busy sleeps a
-# whole second in mod_fcgid (fcgid_bridge.c), and starts a process only
-# after that; with room for one process a thread, a pool can always grow to
-# what Apache hands it, and a full pool never makes a request wait.
+# apache_fcgid_max NAME - the processes mod_fcgid runs of NAME: its pool
+# (PROCS[NAME]).  mod_portcullis_fcgid_gate lets no more of its requests in
+# at once (apache_gate_lines), and apache_warmup starts them all.
 apache_fcgid_max() {
-	local n=${PROCS[$1]}
-	[ "$n" -ge "$AP_THREADS" ] || n=$AP_THREADS
-	echo "$n"
+	echo "${PROCS[$1]}"
+}
+
+# apache_gate_lines - one PortcullisFcgidGate line per responder: at most
+# its pool of requests inside mod_fcgid at once.
+apache_gate_lines() {
+	local name
+	for name in "${WEB_RESPONDERS[@]}"; do
+		printf 'PortcullisFcgidGate %s %s\n' "$(apache_conf_quote "$ROOT/cgi-bin/$name")" "$(apache_fcgid_max "$name")"
+	done
+}
+
+# apache_warmup_path NAME - a path the rewrite rules hand to NAME.
+apache_warmup_path() {
+	local line name tmpl
+	[ "$1" = metrics ] && { printf '/metrics'; return 0; }
+	for line in "${ROUTES[@]}"; do
+		IFS=$'\t' read -r name _ tmpl _ <<<"$line"
+		[ "$name" = "$1" ] || continue
+		printf '%s' "${tmpl//\{*\}/warmup}"
+		return 0
+	done
+	return 1
+}
+
+# apache_fcgid_exes - the executable of each responder process of this
+# stack (its PORTCULLIS_STACK marker), one a line; one find over /proc.
+apache_fcgid_exes() {
+	local dir exe
+	while read -r dir exe; do
+		grep -qzxF "PORTCULLIS_STACK=$VAR_DIR" "$dir/environ" 2>/dev/null && printf '%s\n' "$exe"
+	done < <(find /proc -mindepth 2 -maxdepth 2 -name exe -lname "$ROOT/cgi-bin/*" -printf '%h %l\n' 2>/dev/null)
+	return 0
+}
+
+# apache_warmup - fcgid mode: starts every responder's whole pool now.
+# mod_fcgid starts a process only when a request has slept a second finding
+# the pool busy; N requests at once with the warm-up token, whose processes
+# mod_portcullis_fcgid_gate holds until all N hold one, make it start N.
+# The responders go in groups that stay under Apache's threads and the
+# per-address connection cap.  The token goes to curl on its standard input,
+# not its command line.
+apache_warmup() {
+	local budget name n path group=() sum=0 conf="" got=() exes
+	budget=$((AP_THREADS - 8))
+	if [ "$WEB_MAX_CONNS_PER_IP" -gt 0 ] && [ "$((WEB_MAX_CONNS_PER_IP - 2))" -lt "$budget" ]; then
+		budget=$((WEB_MAX_CONNS_PER_IP - 2))
+	fi
+	[ "$budget" -ge 1 ] || budget=1
+	for name in "${WEB_RESPONDERS[@]}" ""; do
+		if [ -n "$name" ]; then
+			n=$(apache_fcgid_max "$name")
+			# A pool of one starts with its first request, which never waits.
+			[ "$n" -gt 1 ] || continue
+			[ "$n" -le "$budget" ] || n=$budget
+			path=$(apache_warmup_path "$name") || continue
+		fi
+		if [ -z "$name" ] || [ $((sum + n)) -gt "$budget" ]; then
+			if [ "$sum" -gt 0 ]; then
+				printf 'header = "X-Portcullis-Warmup: %s"\n%s' "$AP_GATE_TOKEN" "$conf" |
+					curl --silent --insecure --http1.1 --parallel --parallel-immediate \
+						--parallel-max "$sum" --max-time 15 --config - >/dev/null 2>&1 || true
+			fi
+			group=() sum=0 conf=""
+			[ -n "$name" ] || break
+		fi
+		group+=("$name")
+		sum=$((sum + n))
+		for _ in $(seq 1 "$n"); do
+			conf+="url = \"https://127.0.0.1:$HTTPS_PORT$path\""$'\n'"output = \"/dev/null\""$'\n'
+		done
+	done
+	exes=$(apache_fcgid_exes)
+	for name in "${WEB_RESPONDERS[@]}"; do
+		got+=("$name $(grep -c -x -F "$ROOT/cgi-bin/$name" <<<"$exes")/$(apache_fcgid_max "$name")")
+	done
+	info "web: mod_fcgid pools: $(IFS=,; printf '%s' "${got[*]}" | sed 's/,/, /g')"
 }
 
 # apache_proxy_pools - the <Proxy> worker of each responder of proxy-fcgi.conf.
@@ -212,9 +283,14 @@ apache_render() {
 			total=$((total + n))
 			[ "$n" -le "$class_max" ] || class_max=$n
 		done
+		[ -e "$AP_GATE_SO" ] ||
+			die "web: $AP_GATE_SO is missing: Apache with mod_fcgid needs it (install apache2-dev, then make; or APACHE_MODE=proxy-fcgi)"
+		AP_GATE_TOKEN=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+		[ "${#AP_GATE_TOKEN}" -eq 32 ] || die "web: no random token for the warm-up"
 		extra=("INITENV=$initenv" "CMD_OPTIONS=$(apache_cmd_options "$initenv")"
 			"FCGID_MAX_PROCS=$((total + 4))" "FCGID_CLASS_MAX=$class_max"
-			"FCGID_SPAWN_LIMIT=$((2 * class_max))")
+			"FCGID_SPAWN_LIMIT=$((2 * class_max > 10 ? 2 * class_max : 10))"
+			"GATE_SO=$AP_GATE_SO" "GATE_LINES=$(apache_gate_lines)" "GATE_TOKEN=$AP_GATE_TOKEN")
 		;;
 	proxy-fcgi)
 		mode_conf=$ROOT/apache/proxy-fcgi.conf.in
@@ -340,6 +416,7 @@ apache_start() {
 	done
 	printf '%s\n' "$APACHE_MODE" >"$AP_DIR/mode"
 	info "web: apache ($APACHE_MODE) started (pid $pid, log: $AP_ERRLOG)"
+	[ "$APACHE_MODE" != fcgid ] || apache_warmup
 }
 
 apache_stop() {

@@ -49,7 +49,7 @@ mkdir -p "$LOGS"
 
 # Tests the mod_proxy_fcgi pass runs (those that exist).
 SMOKE="01_health 02_errors 03_web 10_register 16_me 40_web_cors 40_web_http 40_web_metrics 40_web_slow
-	43_web_forwarded_tls"
+	43_web_forwarded_tls 44_web_queue"
 
 stop_stack() { scripts/stack.sh down >/dev/null 2>&1 || true; }
 trap stop_stack EXIT
