@@ -268,8 +268,12 @@ app_pids() {
 			[ -d "/proc/$pid" ] && descendants "$pid"
 		done
 		# spawn-fcgi ends its last line without a newline.
+		# (with the workers each forks: --workers, lib/prefork.h).
 		for f in "$VAR_DIR"/run/*.pids; do
-			[ -e "$f" ] && tr -c '0-9\n' '\n' <"$f" && echo
+			[ -e "$f" ] || continue
+			for pid in $(tr -c '0-9\n' '\n' <"$f"); do
+				[ -d "/proc/$pid" ] && descendants "$pid"
+			done
 		done
 	} | sort -un | while read -r pid; do
 		[ -n "$pid" ] || continue

@@ -319,10 +319,11 @@ apache_render() {
 
 # apache_spawn_start - proxy-fcgi mode: PROCS[NAME] processes of each
 # responder on $RUN_DIR/<name>.sock, started by spawn-fcgi with the
-# responders' environment, as www-data when we are root.  spawn-fcgi forks
-# them, writes their pids to $RUN_DIR/<name>.pids and exits.
+# responders' environment, as www-data when we are root.  spawn-fcgi starts
+# one process a responder, which forks its pool (--workers, lib/prefork.h),
+# writes its pid to $RUN_DIR/<name>.pids and exits.
 apache_spawn_start() {
-	local spawn name sock user_args=() i
+	local spawn name sock user_args=() i workers=()
 	spawn=$(PATH=/usr/bin:/usr/sbin:/bin:/sbin:$PATH command -v spawn-fcgi) ||
 		die "web: spawn-fcgi not found (scripts/install-deps.sh run)"
 	if is_root; then
@@ -334,9 +335,10 @@ apache_spawn_start() {
 	for name in "${WEB_RESPONDERS[@]}"; do
 		sock=$RUN_DIR/$name.sock
 		rm -f "$sock" "$RUN_DIR/$name.pids"
+		read -ra workers <<<"$(routes_workers "$name")"
 		if ! with_resp_env "$spawn" -s "$sock" -M 0600 "${user_args[@]}" \
-			-F "${PROCS[$name]}" -P "$RUN_DIR/$name.pids" -d "$ROOT/cgi-bin" \
-			-- "$ROOT/cgi-bin/$name" >>"$AP_SPAWN_LOG" 2>&1; then
+			-F 1 -P "$RUN_DIR/$name.pids" -d "$ROOT/cgi-bin" \
+			-- "$ROOT/cgi-bin/$name" "${workers[@]}" >>"$AP_SPAWN_LOG" 2>&1; then
 			tail -n 20 "$AP_SPAWN_LOG" >&2 || true
 			apache_spawn_stop
 			die "web: spawn-fcgi could not start $name (log: $AP_SPAWN_LOG)"
@@ -345,7 +347,7 @@ apache_spawn_start() {
 	# A responder that cannot start (a bad setting) exits at once.
 	sleep 0.2
 	for name in "${WEB_RESPONDERS[@]}"; do
-		i=$(apache_spawned "$name" | wc -l)
+		i=$(apache_serving "$name" | wc -l)
 		if [ "$i" -lt "${PROCS[$name]}" ]; then
 			tail -n 20 "$AP_SPAWN_LOG" >&2 || true
 			apache_spawn_stop
@@ -369,6 +371,21 @@ apache_spawned() {
 		done <"$f"
 	done
 	return 0
+}
+
+# apache_serving NAME - the processes that serve NAME's socket: the workers
+# its spawned process forked, or that process itself when it has none.
+apache_serving() {
+	local pid kid kids
+	while read -r pid; do
+		kids=0
+		for kid in $(pgrep -P "$pid" 2>/dev/null); do
+			[ "$(readlink "/proc/$kid/exe" 2>/dev/null)" = "$ROOT/cgi-bin/$1" ] || continue
+			printf '%s\n' "$kid"
+			kids=$((kids + 1))
+		done
+		[ "$kids" -gt 0 ] || printf '%s\n' "$pid"
+	done < <(apache_spawned "$1")
 }
 
 apache_spawn_stop() {
