@@ -74,8 +74,7 @@ static int parse_credentials(struct redis *r, const char *p, const char *at)
 
 /*
  * unix://[[user]:password@]/path/to/redis.sock[?db=N] (after "unix://"):
- * a server on this host, over its unix socket, which costs both sides less
- * a round trip than TCP over loopback.
+ * a server on this host, over its unix socket.
  */
 static int parse_unix(struct redis *r, const char *p)
 {
