@@ -85,6 +85,7 @@ PGconn *db_conn(struct db *db)
 		return NULL;
 	}
 	set_state(db, 0);
+	db->conns++;
 	return db->conn;
 }
 
@@ -100,21 +101,13 @@ static int is_connection_failure(PGconn *conn, const char *sqlstate)
 	    strcmp(sqlstate, "53300") == 0;
 }
 
-enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *const *values,
-    PGresult **res, char sqlstate[6])
+/* Classifies the result `r` of a command on `conn`; see db_exec. */
+static enum db_status finish(struct db *db, PGconn *conn, PGresult *r, PGresult **res,
+    char sqlstate[6])
 {
-	PGconn *conn = db_conn(db);
-	PGresult *r;
-	ExecStatusType st;
+	ExecStatusType st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	const char *state;
 
-	*res = NULL;
-	if (sqlstate != NULL)
-		sqlstate[0] = '\0';
-	if (conn == NULL)
-		return DB_DOWN;
-	r = PQexecParams(conn, sql, nparams, NULL, values, NULL, NULL, 0);
-	st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 		*res = r;
 		return DB_OK;
@@ -152,6 +145,81 @@ enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *
 	PQclear(r);
 	metrics_backend_error(METRICS_POSTGRES);
 	return DB_ERROR;
+}
+
+enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *const *values,
+    PGresult **res, char sqlstate[6])
+{
+	PGconn *conn = db_conn(db);
+
+	*res = NULL;
+	if (sqlstate != NULL)
+		sqlstate[0] = '\0';
+	if (conn == NULL)
+		return DB_DOWN;
+	return finish(db, conn, PQexecParams(conn, sql, nparams, NULL, values, NULL, NULL, 0), res,
+	    sqlstate);
+}
+
+/*
+ * 1 when `r` failed with a SQLSTATE that says named statements do not work
+ * here (see db_exec_stmt); it is then freed.
+ */
+static int named_unusable(PGresult *r)
+{
+	const char *state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	if (state == NULL || (strcmp(state, "26000") != 0 && strcmp(state, "42P05") != 0 &&
+				 strcmp(state, "0A000") != 0))
+		return 0;
+	PQclear(r);
+	return 1;
+}
+
+/* From now on this process sends unnamed statements only; logged once. */
+static void give_up_named(struct db *db, struct db_stmt *stmt)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	db->unnamed_only = 1;
+	stmt->conn = 0;
+	cJSON_AddStringToObject(f, "statement", stmt->name);
+	log_event(LOG_INFO, "postgres named statements unusable here; unnamed from now on", f);
+}
+
+enum db_status db_exec_stmt(struct db *db, struct db_stmt *stmt, const char *const *values,
+    PGresult **res, char sqlstate[6])
+{
+	PGconn *conn = db_conn(db);
+	PGresult *r;
+
+	*res = NULL;
+	if (sqlstate != NULL)
+		sqlstate[0] = '\0';
+	if (conn == NULL)
+		return DB_DOWN;
+	/* Prepared outside transactions only: a failed PREPARE would abort one. */
+	if (db->unnamed_only || PQtransactionStatus(conn) != PQTRANS_IDLE)
+		return db_exec(db, stmt->sql, stmt->nparams, values, res, sqlstate);
+	if (stmt->conn != db->conns) {
+		r = PQprepare(conn, stmt->name, stmt->sql, stmt->nparams, NULL);
+		if (r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK) {
+			PQclear(r);
+			stmt->conn = db->conns;
+		} else if (named_unusable(r)) {
+			give_up_named(db, stmt);
+			return db_exec(db, stmt->sql, stmt->nparams, values, res, sqlstate);
+		} else {
+			return finish(db, conn, r, res, sqlstate);
+		}
+	}
+	r = PQexecPrepared(conn, stmt->name, stmt->nparams, values, NULL, NULL, 0);
+	if (named_unusable(r)) {
+		/* Refused before it ran: run it once, unnamed. */
+		give_up_named(db, stmt);
+		return db_exec(db, stmt->sql, stmt->nparams, values, res, sqlstate);
+	}
+	return finish(db, conn, r, res, sqlstate);
 }
 
 void db_bytea_param(const unsigned char *in, size_t len, char *out)

@@ -30,7 +30,22 @@ struct db {
 	char *url;
 	char *app_name;
 	PGconn *conn;
+	unsigned long conns;    /* connections opened so far: names the current one */
+	int unnamed_only;       /* a named statement failed as through a pooler: no more */
 	struct backoff backoff; /* up or down, and when to connect again */
+};
+
+/*
+ * A statement run often (the data writes): prepared once per connection
+ * under `name`, then only bound and executed, which spares the server the
+ * parsing and planning of each call.  `conn` is the connection it was
+ * prepared on (db.conns; 0 = none).
+ */
+struct db_stmt {
+	const char *name;
+	const char *sql;
+	int nparams;
+	unsigned long conn;
 };
 
 /* Prepares `db` for `url`; connects lazily.  Returns 0, or -1 out of memory. */
@@ -45,6 +60,17 @@ PGconn *db_conn(struct db *db);
  * SQLSTATE in `sqlstate` (6 bytes, may be NULL) for constraint handling.
  */
 enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *const *values,
+    PGresult **res, char sqlstate[6]);
+
+/*
+ * As db_exec, with `stmt` prepared on the connection first when it is not
+ * yet.  Falls back to db_exec (the unnamed statement) for good in this
+ * process when the server does not keep named statements between
+ * transactions (PgBouncer before 1.21 in transaction mode: SQLSTATE 26000
+ * or 42P05) or cannot reuse the plan (0A000 after a schema change): those
+ * errors come before the statement runs, so the fallback runs it once.
+ */
+enum db_status db_exec_stmt(struct db *db, struct db_stmt *stmt, const char *const *values,
     PGresult **res, char sqlstate[6]);
 
 /* At the end of every request: rolls back a transaction a handler left open. */

@@ -5,8 +5,10 @@
  * statements come here:
  *
  *	#define db_exec fake_db_exec
+ *	#define db_exec_stmt fake_db_exec_stmt
  *	#include "kv_store.c"
  *	#undef db_exec
+ *	#undef db_exec_stmt
  *	#include "fake_db.h"
  *
  * Before each call it says what to answer: fake_db_answer(DB_OK, ncols,
@@ -92,6 +94,15 @@ enum db_status fake_db_exec(struct db *db, const char *sql, int nparams,
 		}
 	*res = r;
 	return DB_OK;
+}
+
+/* db_exec_stmt() for the same tests: the statement's SQL through fake_db_exec. */
+enum db_status fake_db_exec_stmt(struct db *db, struct db_stmt *stmt, const char *const *values,
+    PGresult **res, char sqlstate[6]);
+enum db_status fake_db_exec_stmt(struct db *db, struct db_stmt *stmt, const char *const *values,
+    PGresult **res, char sqlstate[6])
+{
+	return fake_db_exec(db, stmt->sql, stmt->nparams, values, res, sqlstate);
 }
 
 #endif

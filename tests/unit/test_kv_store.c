@@ -16,8 +16,10 @@
 #include "check.h"
 
 #define db_exec fake_db_exec
+#define db_exec_stmt fake_db_exec_stmt
 #include "kv_store.c"
 #undef db_exec
+#undef db_exec_stmt
 
 #include "fake_db.h"
 
