@@ -8,6 +8,7 @@
 #include "metrics.h"
 
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,8 +184,18 @@ static void give_up_named(struct db *db, struct db_stmt *stmt)
 
 	db->unnamed_only = 1;
 	stmt->conn = 0;
-	cJSON_AddStringToObject(f, "statement", stmt->name);
+	cJSON_AddStringToObject(f, "statement", stmt->prepared);
 	log_event(LOG_INFO, "postgres named statements unusable here; unnamed from now on", f);
+}
+
+/* stmt->prepared: its name and the FNV-1a hash of its SQL. */
+static void stmt_name(struct db_stmt *stmt)
+{
+	unsigned long long h = 0xcbf29ce484222325ULL;
+
+	for (const unsigned char *p = (const unsigned char *)stmt->sql; *p != '\0'; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	snprintf(stmt->prepared, sizeof(stmt->prepared), "%.40s_%016llx", stmt->name, h);
 }
 
 enum db_status db_exec_stmt(struct db *db, struct db_stmt *stmt, const char *const *values,
@@ -201,8 +212,10 @@ enum db_status db_exec_stmt(struct db *db, struct db_stmt *stmt, const char *con
 	/* Prepared outside transactions only: a failed PREPARE would abort one. */
 	if (db->unnamed_only || PQtransactionStatus(conn) != PQTRANS_IDLE)
 		return db_exec(db, stmt->sql, stmt->nparams, values, res, sqlstate);
+	if (stmt->prepared[0] == '\0')
+		stmt_name(stmt);
 	if (stmt->conn != db->conns) {
-		r = PQprepare(conn, stmt->name, stmt->sql, stmt->nparams, NULL);
+		r = PQprepare(conn, stmt->prepared, stmt->sql, stmt->nparams, NULL);
 		if (r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK) {
 			PQclear(r);
 			stmt->conn = db->conns;
@@ -213,7 +226,7 @@ enum db_status db_exec_stmt(struct db *db, struct db_stmt *stmt, const char *con
 			return finish(db, conn, r, res, sqlstate);
 		}
 	}
-	r = PQexecPrepared(conn, stmt->name, stmt->nparams, values, NULL, NULL, 0);
+	r = PQexecPrepared(conn, stmt->prepared, stmt->nparams, values, NULL, NULL, 0);
 	if (named_unusable(r)) {
 		/* Refused before it ran: run it once, unnamed. */
 		give_up_named(db, stmt);

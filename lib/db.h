@@ -36,16 +36,20 @@ struct db {
 };
 
 /*
- * A statement run often (the data writes): prepared once per connection
- * under `name`, then only bound and executed, which spares the server the
- * parsing and planning of each call.  `conn` is the connection it was
- * prepared on (db.conns; 0 = none).
+ * A statement run often (the data writes): prepared once per connection,
+ * then only bound and executed, which spares the server the parsing and
+ * planning of each call.  It is prepared as `name` followed by a hash of
+ * `sql` (`prepared`, filled on first use), so that two builds whose
+ * statements differ never run each other's through a shared server
+ * connection.  `conn` is the connection it was prepared on (db.conns; 0 =
+ * none).
  */
 struct db_stmt {
 	const char *name;
 	const char *sql;
 	int nparams;
 	unsigned long conn;
+	char prepared[64];
 };
 
 /* Prepares `db` for `url`; connects lazily.  Returns 0, or -1 out of memory. */
