@@ -328,6 +328,7 @@ static int app_open(struct app *app, const char *argv0, int check_only)
 		fprintf(stderr, "%s: out of memory\n", app->name);
 		return 1;
 	}
+	app->db.unnamed_only = !app->cfg.database_prepared;
 	app->redis.on_connect = on_redis_connect;
 	app->redis.on_connect_arg = app;
 	app->rl_memory = calloc(1, sizeof(*app->rl_memory));

@@ -56,6 +56,7 @@ static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL
 static const char *const web_servers[] = { "lighttpd", "apache", NULL };
 static const char *const apache_modes[] = { "fcgid", "proxy-fcgi", NULL };
 static const char *const on_off[] = { "on", "off", NULL };
+static const char *const off_on[] = { "off", "on", NULL };
 
 #define OFF(field) offsetof(struct config, field)
 #define DAY 86400L
@@ -64,6 +65,8 @@ static const char *const on_off[] = { "on", "off", NULL };
 static const struct cfg_row table[] = {
 	{ "DATABASE_URL", T_URL, NULL, 0, 0, NULL, OFF(database_url), 0, "DATABASE_URL_FILE",
 	    "PostgreSQL URI (make run/up: a private cluster under VAR_DIR)" },
+	{ "DATABASE_PREPARED_STATEMENTS", T_ENUM, "on", 0, 0, off_on, OFF(database_prepared), 0, NULL,
+	    "on: the data writes are named statements, prepared once a connection; off: behind a pooler that does not keep them (PgBouncer before 1.21 in transaction mode)" },
 	{ "REDIS_URL", T_URL, NULL, 0, 0, NULL, OFF(redis_url), 0, "REDIS_URL_FILE",
 	    "redis://[[user]:password@]host[:port][/db], or unix://[[user]:password@]/path/to/socket[?db=N] (make run/up: a private server)" },
 	{ "JWT_SECRET", T_SECRET, NULL, 0, 0, NULL, OFF(jwt_secret), F_SECRET, "JWT_SECRET_FILE",

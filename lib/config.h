@@ -26,6 +26,7 @@ struct cfg_rate {
 
 struct config {
 	char *database_url;
+	int database_prepared; /* DATABASE_PREPARED_STATEMENTS: 1 on, 0 off */
 	char *redis_url;
 
 	char *jwt_secret;
