@@ -403,8 +403,6 @@ void kv_cache_written(struct app *app, const char *user, const char *key, long l
 		dirty = 1;
 		if (rep == NULL)
 			redis_fail(&app->redis);
-	} else if (item != NULL) {
-		memory_put(app, user, key, epoch, item);
 	}
 	freeReplyObject(rep);
 	free(payload);

@@ -67,8 +67,11 @@ enum kv_store_result kv_cache_get(struct app *app, const char *user, const char 
 
 /*
  * After a committed write: sets the stamp and the Redis entry (one round
- * trip) and this process' memory.  `item` NULL for a delete.  When Redis
- * cannot be told, the process remembers to bump the epoch on reconnect.
+ * trip) and drops this process' memory entry of the key; memory is filled by
+ * reads only (a writer is one process of a pool, and a write-heavy client
+ * would otherwise fill every writer's memory with keys nobody reads).
+ * `item` NULL for a delete.  When Redis cannot be told, the process
+ * remembers to bump the epoch on reconnect.
  */
 void kv_cache_written(struct app *app, const char *user, const char *key, long long version,
     const struct kv_store_item *item);

@@ -464,7 +464,7 @@ static void test_written(void)
 	struct kv_store_item it = item_of("{\"v\":1}", 3), out;
 	enum kv_cache_tier tier;
 
-	/* A write: stamp gen 2 x version, the payload, then memory in the epoch Redis answered. */
+	/* A write: stamp gen 2 x version and the payload; memory is left to reads. */
 	reset();
 	fake.answer = "77";
 	kv_cache_written(&app, "u1", "k1", 3, &it);
@@ -476,10 +476,20 @@ static void test_written(void)
 	CHECK_STR(fake.args[4], "86400");
 	CHECK_STR(fake.args[5], "60");
 	CHECK_STR(fake.args[6], "6:3:" AT "\n{\"v\":1}");
-	CHECK(get("77", "77:6", NULL, &out, &tier) == KV_STORE_OK && tier == KV_CACHE_MEMORY);
+	CHECK(dirty == 0 && fake.fails == 0);
+	{
+		struct kv_cache_lookup l;
+
+		kv_cache_lookup_keys(&app, "u1", "k1", &l);
+		CHECK_MSG(l.n == 3, "a write leaves nothing of the key in memory");
+	}
+	/* The next read takes the entry from Redis, and memory from there. */
+	CHECK(get("77", "77:6", "77:6:3:" AT "\n{\"v\":1}", &out, &tier) == KV_STORE_OK &&
+	    tier == KV_CACHE_REDIS);
 	CHECK_STR(out.value, "{\"v\":1}");
 	kv_store_item_free(&out);
-	CHECK(dirty == 0 && fake.fails == 0);
+	CHECK(get("77", "77:6", NULL, &out, &tier) == KV_STORE_OK && tier == KV_CACHE_MEMORY);
+	kv_store_item_free(&out);
 
 	/* A delete: gen 2 x version + 1, no payload, memory dropped. */
 	kv_cache_written(&app, "u1", "k1", 3, NULL);
