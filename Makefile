@@ -210,7 +210,7 @@ build/fuzz/%: tests/fuzz/%.c tests/fuzz/*.h tests/unit/*.h build/fuzz/libportcul
 #   build/fuzz/cookie tests/fuzz/corpus/cookie -max_total_time=60
 fuzz: $(FUZZ_BINS)
 
-build/apache/%.so: apache/%.c | build/apache
+build/apache/%.so: apache/%.c apache/*.h | build/apache
 	@echo "  CC+LD   $@"
 	$(Q)$(CC) -std=c11 $(WARN) -Wno-missing-prototypes -fPIC -shared -O2 -g \
 	    $(shell $(APXS) -q EXTRA_CPPFLAGS) $(shell $(APXS) -q EXTRA_INCLUDES) $(shell $(APXS) -q CPPFLAGS) \

@@ -48,6 +48,7 @@
 #include "http_connection.h"
 #include "http_log.h"
 #include "ap_mpm.h"
+#include "portcullis_one_process.h"
 
 #include "apr_network_io.h"
 #include "apr_pools.h"
@@ -203,7 +204,6 @@ static int conncap_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
     server_rec *s)
 {
 	struct conncap_conf *conf = main_conf(s);
-	int daemons = 0;
 
 	(void)pconf;
 	(void)plog;
@@ -211,13 +211,7 @@ static int conncap_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
 	settings = conf;
 	if (conf->cap == 0)
 		return OK;
-	if (ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &daemons) != APR_SUCCESS || daemons != 1) {
-		ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-		    "PortcullisConnCap needs one server process (a threaded MPM with "
-		    "ServerLimit 1); this MPM may run %d", daemons);
-		return HTTP_INTERNAL_SERVER_ERROR;
-	}
-	return OK;
+	return portcullis_one_process(s, "PortcullisConnCap");
 }
 
 /* The process is going away: connections closed from now on count nowhere. */

@@ -71,6 +71,7 @@
 #include "http_request.h"
 #include "util_filter.h"
 #include "ap_mpm.h"
+#include "portcullis_one_process.h"
 
 #include "apr_pools.h"
 #include "apr_strings.h"
@@ -230,7 +231,6 @@ static int gate_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     server_rec *s)
 {
 	struct gate_conf *conf = main_conf(s);
-	int daemons = 0;
 
 	(void)pconf;
 	(void)plog;
@@ -238,13 +238,7 @@ static int gate_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
 	settings = conf;
 	if (conf->classes->nelts == 0)
 		return OK;
-	if (ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &daemons) != APR_SUCCESS || daemons != 1) {
-		ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-		    "PortcullisFcgidGate needs one server process (a threaded MPM with "
-		    "ServerLimit 1); this MPM may run %d", daemons);
-		return HTTP_INTERNAL_SERVER_ERROR;
-	}
-	return OK;
+	return portcullis_one_process(s, "PortcullisFcgidGate");
 }
 
 static apr_status_t gate_forget(void *arg)
